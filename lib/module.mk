@@ -1,0 +1,2 @@
+# lib/ — modules shared by two or more programs.
+$(eval $(call archive,tb,$(wildcard lib/*.c)))

@@ -1,0 +1,47 @@
+/* testbed — the command-line entry point: one table of subcommands. */
+#include "commands.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "check", cmd_check, "FILE [NAME=VALUE...] [--json]",
+	  "parse and validate a topology, print its plan" },
+	{ "help", cmd_help, "", "print this list" },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: testbed COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char left[96];
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].usage);
+		fprintf(out, "  %-40s %s\n", left, commands[i].help);
+	}
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init("testbed");
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(argc - 1, argv + 1);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	log_err("unknown command '%s'; 'testbed help' lists the commands.", argv[1]);
+	return 2;
+}

@@ -1,0 +1,44 @@
+# tests/lib.sh — helpers for integration tests (bash).  Source it first:
+#   . "$TB_ROOT/tests/lib.sh"
+#
+#   ok NAME / fail NAME WHY      print the lines tests/run counts
+#   check NAME CMD...            ok if CMD exits 0, else fail with its output
+#   wait_for SECONDS CMD...      poll CMD every 50 ms until it succeeds
+#   tb_unique PREFIX             a short unique name (netns, interface <= 15)
+#   on_exit CMD...               run CMD at exit (cleanup), last added first
+#
+# Rules: unique names, conditions waited on with deadlines (never fixed
+# sleeps), every test removes what it made, and the last test
+# (zz_leftovers.sh) checks that nothing is left.
+set -u
+: "${TB_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${TB_BIN:=$TB_ROOT/build/bin}"
+: "${TB_ASAN_BIN:=$TB_BIN}"
+
+ok()   { echo "ok $1"; }
+fail() { local n=$1; shift; echo "  $*"; echo "FAIL $n"; }
+
+check() {
+	local name=$1; shift
+	local out
+	if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "command failed: $*"$'\n'"$out"; fi
+}
+
+wait_for() {
+	local secs=$1; shift
+	local deadline=$((SECONDS + secs))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+tb_unique() { echo "$1$(printf '%x' $$)$RANDOM" | cut -c1-12; }
+
+_tb_exit_cmds=()
+on_exit() { _tb_exit_cmds=("$(printf '%q ' "$@")" "${_tb_exit_cmds[@]}"); }
+_tb_run_exit() { local c; for c in "${_tb_exit_cmds[@]}"; do eval "$c" >/dev/null 2>&1; done; }
+trap _tb_run_exit EXIT
+
+need_root() { [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 0; }; }

@@ -1,0 +1,3 @@
+# tests/unit — unit tests of lib/ (module tests live beside their module's
+# module.mk, built here too).
+$(eval $(call unittest,test_units,tests/unit/test_units.c,tb))
