@@ -46,14 +46,14 @@ deps:
 	@mk/deps.sh
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan VARIANT=asan all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan VARIANT=asan all
 
 fuzzers:
 ifeq ($(VARIANT),fuzz)
 fuzzers: $(FUZZERS_BUILT)
 else
 fuzzers:
-	@$(MAKE) --no-print-directory BUILD=build/fuzz VARIANT=fuzz fuzzers
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz VARIANT=fuzz fuzzers
 endif
 
 # make test: install what is needed, build both variants, run every test.
@@ -61,12 +61,12 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzzers
-	@tests/run
+	@TB_BUILD=$(BUILD) tests/run
 
 # make fuzz: run every fuzz target for FUZZ_SECONDS each (not part of make test).
 FUZZ_SECONDS ?= 120
 fuzz: deps fuzzers
-	@tests/fuzz/run $(FUZZ_SECONDS)
+	@TB_BUILD=$(BUILD) tests/fuzz/run $(FUZZ_SECONDS)
 
 demo: deps all
 	@mk/demo.sh

@@ -1,7 +1,7 @@
 # Runs last: nothing that a test or a testbed made may still be here.
 . "$TB_ROOT/tests/lib.sh"
 
-ns=$(ip netns list 2>/dev/null | awk '$1 ~ /^(tb|tbt)/ {print $1}' | tr '\n' ' ')
+ns=$(ip netns list 2>/dev/null | awk '$1 ~ /^tb/ {print $1}' | tr "\n" " ")
 [ -z "$ns" ] && ok no_leftover_namespaces || fail no_leftover_namespaces "namespaces left: $ns"
 
 procs=$(ps -eo pid=,comm= | awk '$2 ~ /^(vde_switch|vde_plug|vde_plug2tap|wirefilter|linux|qemu-system-x86|testbed|testbed-emu|appliance|ispd|centerd)$/ {print $1"("$2")"}' | tr '\n' ' ')
