@@ -1,3 +1,4 @@
 # tests/unit — unit tests of lib/ (module tests live beside their module's
 # module.mk, built here too).
 $(eval $(call unittest,test_units,tests/unit/test_units.c,tb))
+$(eval $(call unittest,test_impair,tests/unit/test_impair.c,tb))
