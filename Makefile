@@ -57,10 +57,11 @@ fuzzers:
 endif
 
 # make test: install what is needed, build both variants, run every test.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory fuzzers
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory -j$(NPROC) asan
+	@$(MAKE) --no-print-directory -j$(NPROC) fuzzers
 	@TB_BUILD=$(BUILD) tests/run
 
 # make fuzz: run every fuzz target for FUZZ_SECONDS each (not part of make test).
