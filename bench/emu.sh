@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# bench/emu.sh — the emulator benchmark (`make bench-emu`, issue 3).
+#
+# Measures testbed-emu and VDE's wirefilter in the same run on the same
+# scenes and prints each figure beside the other with the ratio:
+#
+#   scene 1  two namespaces, each a TAP (vde_plug2tap), both on ONE switch:
+#            the baseline of switches and plugs without any wire
+#   scene N  the same TAPs, each on its own switch, the switches joined by
+#            the link under test (testbed-emu or wirefilter)
+#   scene D  tbgen --ptp--> link --ptp--> tbgen: no TAP, no switch, so the
+#            link's own ceiling and its timing are what is measured
+#
+# Figures: 64-byte UDP frames/s end to end; frames/s per core of the link
+# process (CPU time from /proc); |actual - intended| one-way delay at
+# delay=10ms and 10,000 frames/s; TCP goodput (iperf3) undelayed and at
+# delay=10ms with retransmissions; loss=1% against the exact 99% binomial
+# interval; Gilbert-Elliott mean burst length against 1/r; rate=10mbit and
+# 100mbit.  Writes a markdown table to $TB_BUILD/bench-emu.md.
+#
+# Everything it makes (namespaces tbbn*, switches, plugs, links, sinks, a
+# work directory) is removed on exit, also on failure or ^C.
+# Environment: TB_BUILD (build tree, default build), BENCH_SCALE (multiplies
+# every duration/count, default 1; 0.3 for a quick look).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${TB_BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BIN=$BUILD/bin
+TBGEN=$BIN/tbgen
+EMU=$BIN/testbed-emu
+SCALE=${BENCH_SCALE:-1}
+OUT=$BUILD/bench-emu.md
+
+[ "$(id -u)" -eq 0 ] || { echo "bench-emu: needs root (namespaces, TAPs)" >&2; exit 1; }
+for t in "$TBGEN" /usr/bin/wirefilter /usr/bin/vde_switch /usr/bin/vde_plug2tap /usr/bin/iperf3; do
+	[ -x "$t" ] || { echo "bench-emu: $t is missing (make deps; make BUILD=...)" >&2; exit 1; }
+done
+KINDS="wf"
+if [ -x "$EMU" ]; then
+	KINDS="emu wf"
+else
+	echo "bench-emu: $EMU not built: measuring wirefilter only" >&2
+fi
+
+id=$(printf '%x' $$ | tail -c 5)
+NSA=tbbn${id}a NSB=tbbn${id}b
+WORK=$(mktemp -d /tmp/tbbench.XXXXXX)
+PIDS=()
+NETNS=()
+
+log() { echo "bench-emu: $*" >&2; }
+
+# wait_for SECONDS CMD...: poll CMD every 20 ms until it succeeds
+wait_for() {
+	local deadline=$((SECONDS + $1)); shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.02
+	done
+}
+
+stop_pid() {
+	local p=$1
+	kill "$p" 2>/dev/null || return 0
+	wait_for 5 bash -c "! kill -0 $p" || kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local p n
+	for p in "${PIDS[@]}"; do stop_pid "$p"; done
+	for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+sc() { awk -v x="$1" -v s="$SCALE" 'BEGIN { v = int(x * s); if (v < 1) v = 1; print v }'; }
+
+# jget FILE KEY[.KEY...]: a value from a JSON file (tbgen's line or iperf3's)
+jget() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[k]
+print(d)' "$@" 2>/dev/null || echo nan
+}
+
+# ---- building blocks ------------------------------------------------------
+
+# start_switch NAME: a vde_switch daemon with its control dir in $WORK
+start_switch() {
+	vde_switch -s "$WORK/$1" -d -p "$WORK/$1.pid" </dev/null >/dev/null 2>&1 || return 1
+	wait_for 5 test -s "$WORK/$1.pid" || return 1
+	PIDS+=("$(cat "$WORK/$1.pid")")
+	wait_for 5 test -S "$WORK/$1/ctl"
+}
+
+# tap_ns NS SWITCH ADDR MAC: a namespace with TAP tbt0 plugged into SWITCH
+tap_ns() {
+	local ns=$1 sw=$2 addr=$3 mac=$4
+	if ! ip netns list | grep -qw "$ns"; then
+		ip netns add "$ns" || return 1
+		NETNS+=("$ns")
+		ip -n "$ns" link set lo up
+	fi
+	ip netns exec "$ns" vde_plug2tap -d -P "$WORK/$ns.plug.pid" -s "$WORK/$sw" tbt0 \
+		</dev/null >/dev/null 2>&1 || return 1
+	wait_for 5 test -s "$WORK/$ns.plug.pid" || return 1
+	PIDS+=("$(cat "$WORK/$ns.plug.pid")")
+	wait_for 5 ip -n "$ns" link show tbt0 || return 1
+	# a fixed MAC and a clean neighbour cache, so that a TAP plugged
+	# again (scene 1 -> N) is reachable at once, not after ARP times out
+	ip -n "$ns" link set tbt0 address "$mac"
+	ip -n "$ns" addr add "$addr" dev tbt0
+	ip -n "$ns" link set tbt0 up
+	ip -n "$ns" neigh flush all
+}
+
+unplug_ns() {
+	local ns=$1
+	stop_pid "$(cat "$WORK/$ns.plug.pid")"
+	wait_for 5 bash -c "! ip -n $ns link show tbt0"
+}
+
+# start_link KIND PORT_A PORT_B [ATTR=VALUE...]: the link under test, its
+# PID in LINK_PID.  Ports are libvdeplug URLs; wirefilter takes each through
+# a file holding the URL (libvdeplug reads a URL from a regular file),
+# because its -v splits "A:B" at the first colon.  Attributes are given in
+# testbed-emu's words and translated for wirefilter (delay in ms, rate in
+# bytes/s, Gilbert as loss + mean burst length).
+LINK_PID=
+start_link() {
+	local kind=$1 a=$2 b=$3; shift 3
+	if [ "$kind" = emu ]; then
+		rm -f "$WORK/emu.ready"
+		"$EMU" --threads 1 --seed 1 --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
+			3>"$WORK/emu.ready" </dev/null >>"$WORK/emu.out" 2>&1 &
+		LINK_PID=$!
+		PIDS+=("$LINK_PID")
+		wait_for 10 test -s "$WORK/emu.ready" || { log "testbed-emu did not become ready:"; tail -5 "$WORK/emu.log" "$WORK/emu.out" >&2; return 1; }
+	else
+		local args=() kv p r v
+		for kv in "$@"; do
+			case $kv in
+			delay=*ms) v=${kv#delay=}; args+=(-d "${v%ms}") ;;
+			loss=gilbert:*)
+				p=$(sed -E 's/.*p=([0-9.]+)%.*/\1/' <<<"$kv")
+				r=$(sed -E 's/.*r=([0-9.]+)%.*/\1/' <<<"$kv")
+				args+=(-l "$(awk -v p="$p" -v r="$r" 'BEGIN { printf "%.4f", 100 * p / (p + r) }')"
+				       -L "$(awk -v r="$r" 'BEGIN { printf "%.4f", 100 / r }')") ;;
+			loss=*%) v=${kv#loss=}; args+=(-l "${v%\%}") ;;
+			rate=*mbit) v=${kv#rate=}; args+=(-b "$(( ${v%mbit} * 1000000 / 8 ))") ;;
+			queue=*) ;;   # wirefilter's -c is in bytes; left unbounded
+			*) log "no wirefilter equivalent for $kv"; return 1 ;;
+			esac
+		done
+		local ua=$WORK/wf.a.url ub=$WORK/wf.b.url
+		echo "$a" >"$ua"; echo "$b" >"$ub"
+		rm -f "$WORK/wf.pid"
+		wirefilter -v "$ua:$ub" "${args[@]}" --daemon --pidfile "$WORK/wf.pid" \
+			</dev/null >>"$WORK/wf.out" 2>&1 || { tail -5 "$WORK/wf.out" >&2; return 1; }
+		wait_for 5 test -s "$WORK/wf.pid" || return 1
+		LINK_PID=$(cat "$WORK/wf.pid")
+		PIDS+=("$LINK_PID")
+		# ready once both ports are open: for ptp the socket files exist;
+		# for switches the first ping through passes (caller waits)
+		case $a in ptp://*) wait_for 5 test -S "${a#ptp://}" || return 1 ;; esac
+		case $b in ptp://*) wait_for 5 test -S "${b#ptp://}" || return 1 ;; esac
+	fi
+}
+stop_link() { [ -n "$LINK_PID" ] && stop_pid "$LINK_PID"; LINK_PID=; }
+
+# CPU seconds (user + system) used so far by PID
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
+
+# sink NAME NS URL ARGS...: start a tbgen sink (NS "" = here), ready-waited;
+# its JSON goes to $WORK/NAME.tb
+SINK_PID=
+sink() {
+	local name=$1 ns=$2 url=$3; shift 3
+	local pre=()
+	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	rm -f "$WORK/$name.ready"
+	"${pre[@]}" "$TBGEN" recv "$url" --ready-fd 3 "$@" \
+		>"$WORK/$name.tb" 2>"$WORK/$name.err" 3>"$WORK/$name.ready" &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	wait_for 10 test -s "$WORK/$name.ready"
+}
+sink_wait() { wait "$SINK_PID"; }
+
+# gen NS URL ARGS...: a tbgen sender (NS "" = here), in the foreground
+gen() {
+	local ns=$1 url=$2; shift 2
+	local pre=()
+	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	"${pre[@]}" "$TBGEN" send "$url" "$@" >>"$WORK/gen.out" 2>&1
+}
+
+# ---- results --------------------------------------------------------------
+
+declare -A R
+put() { R[$1.$2]=$3; log "$1 [$2] = $3"; }
+
+# ---- scene 1 and N: TAPs in namespaces ------------------------------------
+
+ping_ok() { ip netns exec "$NSA" ping -c 1 -W 1 -q 10.88.0.2; }
+
+tcp_run() {  # tcp_run NAME: iperf3 NSA -> NSB; sets R[NAME.*] via put by caller
+	local name=$1
+	ip netns exec "$NSB" iperf3 -s -1 -p 5201 </dev/null >/dev/null 2>&1 &
+	local srv=$!
+	PIDS+=("$srv")
+	wait_for 5 bash -c "ip netns exec $NSB ss -ltnH 'sport = :5201' | grep -q LISTEN"
+	ip netns exec "$NSA" iperf3 -c 10.88.0.2 -p 5201 -t "$(sc 5)" -O 1 -J \
+		>"$WORK/$name.iperf" 2>&1
+	stop_pid "$srv"
+}
+
+scene_taps() {  # scene_taps KIND: measure over the current TAP scene
+	local k=$1 pfx=$2
+	wait_for 10 ping_ok || { log "$k: no ping through the scene"; return 1; }
+	ip netns exec "$NSB" ping -c 1 -W 1 -q 10.88.0.1 >/dev/null 2>&1
+	# 64-byte UDP frames, offered as fast as the sender can
+	sink "udp_$k" "$NSB" udp://10.88.0.2:7000 --idle 1s --timeout 60s
+	gen "$NSA" udp://10.88.0.2:7000 --count "$(sc 600000)" --size 64
+	sink_wait
+	put "${pfx}_udp64_fps" "$k" "$(jget "$WORK/udp_$k.tb" fps)"
+	# one-way delay of the path at 10,000 frames/s
+	sink "lat_$k" "$NSB" udp://10.88.0.2:7001 --idle 1s --timeout 60s
+	gen "$NSA" udp://10.88.0.2:7001 --count "$(sc 20000)" --rate 10000 --size 64
+	sink_wait
+	put "${pfx}_lat_p50_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p50_us)"
+	put "${pfx}_lat_p99_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p99_us)"
+	tcp_run "tcp_$k"
+	put "${pfx}_tcp_mbit" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
+	put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
+}
+
+scene_taps_delayed() {  # KIND: the link already has delay=10ms
+	local k=$1
+	wait_for 10 ping_ok || { log "$k: no ping through the delayed scene"; return 1; }
+	sink "dlat_$k" "$NSB" udp://10.88.0.2:7002 --idle 1s --timeout 60s --expect 10ms
+	gen "$NSA" udp://10.88.0.2:7002 --count "$(sc 20000)" --rate 10000 --size 64
+	sink_wait
+	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
+	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
+	tcp_run "dtcp_$k"
+	put N_d10_tcp_mbit "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
+	put N_d10_tcp_retr "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_sent.retransmits)"
+}
+
+log "scene 1: both TAPs on one switch"
+start_switch sw1 && start_switch sw2 || { log "cannot start switches"; exit 1; }
+tap_ns "$NSA" sw1 10.88.0.1/24 02:88:00:00:00:01 && tap_ns "$NSB" sw1 10.88.0.2/24 02:88:00:00:00:02 || { log "cannot build the TAP scene"; exit 1; }
+scene_taps base B
+unplug_ns "$NSB"
+ip -n "$NSA" neigh flush all
+tap_ns "$NSB" sw2 10.88.0.2/24 02:88:00:00:00:02 || { log "cannot move B to its own switch"; exit 1; }
+for k in $KINDS; do
+	log "scene N through $k"
+	if start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2"; then
+		scene_taps "$k" N
+		stop_link
+	fi
+	if start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" delay=10ms; then
+		scene_taps_delayed "$k"
+		stop_link
+	fi
+done
+
+# ---- scene D: tbgen speaking to the link's ports directly -----------------
+
+# direct KIND NAME SINK-ARGS -- GEN-ARGS -- LINK-ATTRS: one run through a
+# link whose ports are ptp sockets; the link's CPU time goes to NAME.cpu
+direct() {
+	local k=$1 name=$2; shift 2
+	local sargs=() gargs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done; shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do gargs+=("$1"); shift; done; shift
+	local d=$WORK/ptp.$name.$k
+	mkdir -p "$d"
+	start_link "$k" "ptp://$d/a" "ptp://$d/b" "$@" || return 1
+	sink "$name.$k" "" "ptp://$d/b" --idle 1s --timeout 120s "${sargs[@]}" || return 1
+	local c0; c0=$(cpu_s "$LINK_PID")
+	gen "" "ptp://$d/a" "${gargs[@]}"
+	sink_wait
+	echo "$c0 $(cpu_s "$LINK_PID")" | awk '{ printf "%.3f", $2 - $1 }' >"$WORK/$name.$k.cpu"
+	stop_link
+}
+
+for k in $KINDS; do
+	log "scene D through $k"
+	if direct "$k" ceil -- --count "$(sc 1000000)" --size 64 --; then
+		put D_fps "$k" "$(jget "$WORK/ceil.$k.tb" fps)"
+		put D_cpu_s "$k" "$(cat "$WORK/ceil.$k.cpu")"
+		put D_fps_per_core "$k" "$(awk -v n="$(jget "$WORK/ceil.$k.tb" unique)" -v c="$(cat "$WORK/ceil.$k.cpu")" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
+		put D_ceil_lost "$k" "$(jget "$WORK/ceil.$k.tb" lost)"
+	fi
+	if direct "$k" d10 --expect 10ms -- --count "$(sc 30000)" --rate 10000 --size 64 -- delay=10ms; then
+		put D_d10_err_p50_us "$k" "$(jget "$WORK/d10.$k.tb" err_p50_us)"
+		put D_d10_err_p99_us "$k" "$(jget "$WORK/d10.$k.tb" err_p99_us)"
+		put D_d10_err_max_us "$k" "$(jget "$WORK/d10.$k.tb" err_max_us)"
+	fi
+	if direct "$k" loss1 -- --count "$(sc 100000)" --rate 40000 --size 64 -- loss=1%; then
+		put D_loss1_n "$k" "$(jget "$WORK/loss1.$k.tb" sent)"
+		put D_loss1_pct "$k" "$(jget "$WORK/loss1.$k.tb" loss | awk '{ printf "%.3f", $1 * 100 }')"
+	fi
+	if direct "$k" ge -- --count "$(sc 200000)" --rate 40000 --size 64 -- "loss=gilbert:p=1%,r=30%"; then
+		put D_ge_burst "$k" "$(jget "$WORK/ge.$k.tb" mean_burst | awk '{ printf "%.3f", $1 }')"
+		put D_ge_loss_pct "$k" "$(jget "$WORK/ge.$k.tb" loss | awk '{ printf "%.3f", $1 * 100 }')"
+		put D_ge_bursts "$k" "$(jget "$WORK/ge.$k.tb" bursts)"
+	fi
+	# rates: 1514-byte frames offered at 1.5x the rate; the sink measures
+	# Ethernet bits (no FCS) between first and last frame
+	if direct "$k" r10 -- --count "$(sc 5000)" --rate 1250 --size 1518 -- rate=10mbit queue=100; then
+		put D_r10_mbit "$k" "$(jget "$WORK/r10.$k.tb" l2_bps | awk '{ printf "%.3f", $1 / 1e6 }')"
+	fi
+	if direct "$k" r100 -- --count "$(sc 40000)" --rate 12400 --size 1518 -- rate=100mbit queue=100; then
+		put D_r100_mbit "$k" "$(jget "$WORK/r100.$k.tb" l2_bps | awk '{ printf "%.3f", $1 / 1e6 }')"
+	fi
+done
+
+# ---- the table ------------------------------------------------------------
+
+for key in "${!R[@]}"; do echo "$key ${R[$key]}"; done >"$WORK/results.txt"
+TABLE=$(python3 - "$WORK/results.txt" <<'PY'
+import math, sys
+R = dict((l.split() + ["nan"])[:2] for l in open(sys.argv[1]).read().splitlines() if l.strip())
+def g(f, k):
+    v = R.get(f + "." + k)
+    try: v = float(v)
+    except (TypeError, ValueError): return None
+    return None if math.isnan(v) else v
+def fmt(v, nd=1):
+    if v is None: return "n/a"
+    if abs(v) >= 1000: return f"{v:,.0f}"
+    return f"{v:.{nd}f}"
+def binom_interval(n, p, conf=0.99):
+    # exact central interval of Binomial(n, p), as a fraction of n
+    lo_t, hi_t = (1 - conf) / 2, 1 - (1 - conf) / 2
+    lp, lq = math.log(p), math.log1p(-p)
+    cdf, lo, hi = 0.0, None, None
+    for k in range(n + 1):
+        cdf += math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * lp + (n - k) * lq)
+        if lo is None and cdf >= lo_t: lo = k
+        if cdf >= hi_t: hi = k; break
+    return lo / n, hi / n
+rows = []
+def row(label, f, aim, ok=None, nd=1, ratio=True):
+    e, w = g(f, "emu"), g(f, "wf")
+    r = f"{e / w:.2f}x" if ratio and e is not None and w not in (None, 0) else ""
+    met = "" if ok is None or e is None else ("yes" if ok(e) else "NO")
+    rows.append(f"| {label} | {fmt(e, nd)} | {fmt(w, nd)} | {r} | {aim} | {met} |")
+base_udp, base_tcp = g("B_udp64_fps", "base"), g("B_tcp_mbit", "base")
+row("N: 64-byte UDP frames/s end to end", "N_udp64_fps", f">= one switch ({fmt(base_udp)})", lambda e: base_udp and e >= base_udp)
+row("N: one-way delay p50 at 10k fps, no delay (us)", "N_lat_p50_us", f"one switch: {fmt(g('B_lat_p50_us', 'base'))}", nd=1)
+row("N: one-way delay p99 at 10k fps, no delay (us)", "N_lat_p99_us", f"one switch: {fmt(g('B_lat_p99_us', 'base'))}", nd=1)
+row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
+row("N: TCP retransmissions, no delay", "N_tcp_retr", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
+row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
+row("N: TCP goodput at delay=10ms (Mbit/s)", "N_d10_tcp_mbit", "")
+for k in ("emu", "wf"):
+    a, b = g("N_d10_tcp_mbit", k), g("N_tcp_mbit", k)
+    R["N_d10_tcp_pct." + k] = 100 * a / b if a is not None and b else None
+row("N: TCP at delay=10ms / undelayed (%)", "N_d10_tcp_pct", ">= 90", lambda e: e >= 90)
+row("N: TCP retransmissions at delay=10ms", "N_d10_tcp_retr", "0", lambda e: e == 0, nd=0, ratio=False)
+row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
+row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
+row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
+    lambda e: g("D_fps_per_core", "wf") and e >= 5 * g("D_fps_per_core", "wf"))
+row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us", "")
+row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
+row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
+n = g("D_loss1_n", "emu") or g("D_loss1_n", "wf")
+if n:
+    lo, hi = binom_interval(int(n), 0.01)
+    row(f"D: loss=1%, measured loss (%) over {int(n):,} frames", "D_loss1_pct",
+        f"in [{100*lo:.3f}, {100*hi:.3f}] (exact 99% binomial)", lambda e: 100 * lo <= e <= 100 * hi, nd=3, ratio=False)
+row("D: Gilbert p=1% r=30%, loss (%) (theory 3.226)", "D_ge_loss_pct", "", nd=3, ratio=False)
+row("D: Gilbert p=1% r=30%, mean burst (theory 1/r = 3.333)", "D_ge_burst", "within 5%: [3.167, 3.500]",
+    lambda e: abs(e / (1 / 0.30) - 1) <= 0.05, nd=3, ratio=False)
+row("D: rate=10mbit, Ethernet Mbit/s received", "D_r10_mbit", "within 2%: [9.8, 10.2]", lambda e: abs(e / 10 - 1) <= 0.02, nd=3, ratio=False)
+row("D: rate=100mbit, Ethernet Mbit/s received", "D_r100_mbit", "within 2%: [98, 102]", lambda e: abs(e / 100 - 1) <= 0.02, nd=3, ratio=False)
+print("| figure | testbed-emu | wirefilter | emu/wf | aim | emu meets aim |")
+print("|---|---|---|---|---|---|")
+print("\n".join(rows))
+print()
+print(f"Baseline, both TAPs on one switch: {fmt(base_udp)} 64-byte UDP frames/s, TCP {fmt(base_tcp)} Mbit/s "
+      f"({fmt(g('B_tcp_retr', 'base'), 0)} retransmissions).")
+PY
+)
+{
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores, $(uname -r)),"
+	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")."
+	[ -x "$EMU" ] || echo "testbed-emu was not built, so its column is empty."
+	echo
+	echo "$TABLE"
+} >"$OUT"
+echo
+cat "$OUT"
+echo
+echo "(table written to $OUT)"
