@@ -1,0 +1,1213 @@
+/* emu — see emu.h. */
+#include "emu.h"
+#include "lane.h"
+#include "log.h"
+#include "mono.h"
+#include "rng.h"
+#include "rule.h"
+#include "units.h"
+#include "xalloc.h"
+#include "json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libvdeplug.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+enum tag_kind { TAG_DATA, TAG_CTL, TAG_TIMER, TAG_WAKE };
+struct tag { enum tag_kind kind; void *obj; };
+
+struct wire;
+struct worker;
+
+struct port {
+	struct wire *w;
+	int idx;                    /* 0: port a, 1: port b */
+	char *url;
+	VDECONN *conn;
+	int fd, ctlfd;
+	int up;
+	mono_ns retry_at;
+	int64_t backoff;
+	uint64_t downs, reconnects;
+	pcap_t *pc;
+	pcap_dumper_t *dump;
+	struct tag tdata, tctl;
+};
+
+struct pipe_ {
+	char *name;
+	struct wire *w;
+	struct impair cfg;
+	struct lane lane[2];
+	struct pipe_ *next;
+};
+
+struct wrule {
+	struct rule r;
+	struct pipe_ *p;
+};
+
+struct txctx { struct wire *w; int dir; };
+
+struct wire {
+	char *name;
+	struct worker *wk;
+	struct port port[2];
+	uint64_t seed[2];
+	struct rng rng[2];
+	struct dir_stats st[2];
+	struct pipe_ *pipes;        /* the first is the wire's own, "default" */
+	struct wrule *rules;
+	size_t nrules;
+	int policy;                 /* 0 pass (to default pipe), 1 drop */
+	struct txctx txc[2];
+	struct lane_io io[2];
+	char *capdir;
+	uint64_t malformed_logged;
+};
+
+struct req {
+	void (*fn)(struct worker *wk, void *arg);
+	void *arg;
+	sem_t done;
+	struct req *next;
+};
+
+struct worker {
+	struct emu *emu;
+	int id;
+	pthread_t th;
+	int epfd, tfd, efd;
+	struct tag ttimer, twake;
+	struct frame_pool pool;
+	struct lane **heap;
+	size_t hn, hcap;
+	VEC(struct port *) down;    /* ports waiting to reconnect */
+	mono_ns armed;
+	pthread_mutex_t qmu;
+	struct req *qhead, *qtail;
+	int stop;
+	int th_started;
+	uint8_t scratch[VDE_ETHBUFSIZE];
+};
+
+struct emu {
+	struct emu_opts o;
+	struct worker *wk;
+	int nwk;
+	unsigned next_wk;
+	VEC(struct wire *) wires;
+};
+
+/* ---- timer heap of lanes, keyed on their next event ------------------ */
+
+static void heap_swap(struct worker *wk, size_t i, size_t j)
+{
+	struct lane *t = wk->heap[i];
+	wk->heap[i] = wk->heap[j];
+	wk->heap[j] = t;
+	wk->heap[i]->heap_idx = (long)i;
+	wk->heap[j]->heap_idx = (long)j;
+}
+
+static void heap_up(struct worker *wk, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (wk->heap[p]->heap_key <= wk->heap[i]->heap_key)
+			break;
+		heap_swap(wk, i, p);
+		i = p;
+	}
+}
+
+static void heap_down(struct worker *wk, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < wk->hn && wk->heap[l]->heap_key < wk->heap[m]->heap_key) m = l;
+		if (r < wk->hn && wk->heap[r]->heap_key < wk->heap[m]->heap_key) m = r;
+		if (m == i)
+			break;
+		heap_swap(wk, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct worker *wk, struct lane *l)
+{
+	if (l->heap_idx < 0)
+		return;
+	size_t i = (size_t)l->heap_idx;
+	wk->hn--;
+	if (i != wk->hn) {
+		wk->heap[i] = wk->heap[wk->hn];
+		wk->heap[i]->heap_idx = (long)i;
+		heap_down(wk, i);
+		heap_up(wk, i);
+	}
+	l->heap_idx = -1;
+	l->heap_key = INT64_MAX;
+}
+
+/* Put L at its next event time (or take it out when it holds nothing). */
+static void heap_update(struct worker *wk, struct lane *l)
+{
+	mono_ns key = lane_next(l);
+	if (key == INT64_MAX) {
+		heap_remove(wk, l);
+		return;
+	}
+	if (l->heap_idx < 0) {
+		if (wk->hn == wk->hcap) {
+			wk->hcap = wk->hcap ? wk->hcap * 2 : 64;
+			wk->heap = xrealloc(wk->heap, wk->hcap * sizeof(*wk->heap));
+		}
+		l->heap_key = key;
+		l->heap_idx = (long)wk->hn;
+		wk->heap[wk->hn++] = l;
+		heap_up(wk, (size_t)l->heap_idx);
+	} else if (key != l->heap_key) {
+		mono_ns old = l->heap_key;
+		l->heap_key = key;
+		if (key < old)
+			heap_up(wk, (size_t)l->heap_idx);
+		else
+			heap_down(wk, (size_t)l->heap_idx);
+	}
+}
+
+/* ---- worker requests ------------------------------------------------- */
+
+/* Run FN(ARG) on the worker's thread and wait for it. */
+static void worker_call(struct worker *wk, void (*fn)(struct worker *, void *), void *arg)
+{
+	struct req r = { .fn = fn, .arg = arg };
+	uint64_t one = 1;
+	sem_init(&r.done, 0, 0);
+	pthread_mutex_lock(&wk->qmu);
+	if (wk->qtail)
+		wk->qtail->next = &r;
+	else
+		wk->qhead = &r;
+	wk->qtail = &r;
+	pthread_mutex_unlock(&wk->qmu);
+	if (write(wk->efd, &one, sizeof(one)) != sizeof(one))
+		log_warn("cannot wake worker %d: %s", wk->id, strerror(errno));
+	while (sem_wait(&r.done) && errno == EINTR)
+		;
+	sem_destroy(&r.done);
+}
+
+static void worker_drain_requests(struct worker *wk)
+{
+	uint64_t v;
+	if (read(wk->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("worker %d: eventfd read: %s", wk->id, strerror(errno));
+	for (;;) {
+		pthread_mutex_lock(&wk->qmu);
+		struct req *r = wk->qhead;
+		if (r) {
+			wk->qhead = r->next;
+			if (!wk->qhead)
+				wk->qtail = NULL;
+		}
+		pthread_mutex_unlock(&wk->qmu);
+		if (!r)
+			break;
+		r->fn(wk, r->arg);
+		sem_post(&r->done);
+	}
+}
+
+/* ---- ports ----------------------------------------------------------- */
+
+static const char *const side_name[2] = { "a", "b" };
+
+static int port_open(struct port *p)
+{
+	p->conn = vde_open(p->url, "testbed-emu", NULL);
+	if (!p->conn)
+		return errno ? -errno : -EIO;
+	p->fd = vde_datafd(p->conn);
+	p->ctlfd = vde_ctlfd(p->conn);
+	if (p->fd < 0) {
+		vde_close(p->conn);
+		p->conn = NULL;
+		return -EBADF;
+	}
+	int fl = fcntl(p->fd, F_GETFL);
+	if (fl < 0 || fcntl(p->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		int rc = -errno;
+		vde_close(p->conn);
+		p->conn = NULL;
+		return rc;
+	}
+	p->up = 1;
+	return 0;
+}
+
+static void port_watch(struct worker *wk, struct port *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->tdata };
+	p->tdata = (struct tag){ TAG_DATA, p };
+	p->tctl = (struct tag){ TAG_CTL, p };
+	if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, p->fd, &ev))
+		log_err("wire %s port %s: epoll: %s", p->w->name, side_name[p->idx], strerror(errno));
+	if (p->ctlfd >= 0 && p->ctlfd != p->fd) {
+		ev.data.ptr = &p->tctl;
+		if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, p->ctlfd, &ev))
+			log_err("wire %s port %s: epoll: %s", p->w->name, side_name[p->idx], strerror(errno));
+	}
+}
+
+static void port_unwatch(struct worker *wk, struct port *p)
+{
+	if (!p->conn)
+		return;
+	epoll_ctl(wk->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	if (p->ctlfd >= 0 && p->ctlfd != p->fd)
+		epoll_ctl(wk->epfd, EPOLL_CTL_DEL, p->ctlfd, NULL);
+}
+
+#define BACKOFF_MIN (100 * NS_PER_MS)
+#define BACKOFF_MAX (2 * NS_PER_SEC)
+
+static void port_down(struct worker *wk, struct port *p, const char *why)
+{
+	if (!p->up)
+		return;
+	log_warn("wire %s port %s (%s) is down: %s; reconnecting", p->w->name,
+		 side_name[p->idx], p->url, why);
+	port_unwatch(wk, p);
+	vde_close(p->conn);
+	p->conn = NULL;
+	p->fd = p->ctlfd = -1;
+	p->up = 0;
+	p->downs++;
+	p->backoff = BACKOFF_MIN;
+	p->retry_at = mono_now() + p->backoff;
+	VEC_PUSH(wk->down, p);
+}
+
+static void ports_retry(struct worker *wk, mono_ns now)
+{
+	for (size_t i = 0; i < wk->down.n;) {
+		struct port *p = wk->down.v[i];
+		if (p->retry_at > now) {
+			i++;
+			continue;
+		}
+		if (port_open(p) == 0) {
+			p->reconnects++;
+			port_watch(wk, p);
+			log_info("wire %s port %s (%s) is up again", p->w->name, side_name[p->idx], p->url);
+			wk->down.v[i] = wk->down.v[--wk->down.n];
+			continue;
+		}
+		p->backoff = p->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : p->backoff * 2;
+		p->retry_at = now + p->backoff;
+		i++;
+	}
+}
+
+static void forget_down(struct worker *wk, struct port *p)
+{
+	for (size_t i = 0; i < wk->down.n; i++)
+		if (wk->down.v[i] == p) {
+			wk->down.v[i] = wk->down.v[--wk->down.n];
+			return;
+		}
+}
+
+/* ---- the data path --------------------------------------------------- */
+
+/* Does ERR from a port's socket or device mean the port is gone (switch
+ * dead, device deleted) rather than one frame failing (a TAP that is down
+ * answers EIO, a full buffer EAGAIN)? */
+static int port_gone(int err)
+{
+	return err == ECONNREFUSED || err == ENOTCONN || err == EPIPE || err == ECONNRESET ||
+	       err == EBADF || err == EBADFD || err == ENODEV || err == ENXIO;
+}
+
+static void capture(struct port *p, const struct frame *f)
+{
+	struct pcap_pkthdr h;
+	int64_t t = wall_now_ns();
+	h.ts.tv_sec = t / NS_PER_SEC;
+	h.ts.tv_usec = (t % NS_PER_SEC) / 1000;
+	h.caplen = h.len = f->len;
+	pcap_dump((u_char *)p->dump, &h, f->data);
+}
+
+static void tx(void *ctx, struct frame *f)
+{
+	struct txctx *c = ctx;
+	struct wire *w = c->w;
+	struct port *op = &w->port[1 - c->dir];
+	struct dir_stats *st = &w->st[c->dir];
+
+	if (!op->up) {
+		st->drops[DROP_DOWN]++;
+		return;
+	}
+	for (int attempt = 0;; attempt++) {
+		ssize_t n = vde_send(op->conn, f->data, f->len, 0);
+		if (n >= 0)
+			break;
+		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && attempt == 0) {
+			/* the peer is slow: wait a little for room, as a NIC's
+			 * ring would, rather than drop at once */
+			struct pollfd pfd = { .fd = op->fd, .events = POLLOUT };
+			poll(&pfd, 1, 2);
+			continue;
+		}
+		st->drops[DROP_TXERR]++;
+		if (!port_gone(errno))
+			return;
+		port_down(w->wk, op, strerror(errno));
+		return;
+	}
+	st->out_frames++;
+	st->out_bytes += f->len;
+	if (op->dump)
+		capture(op, f);
+}
+
+static struct lane *classify(struct wire *w, int dir, const struct frame *f)
+{
+	if (w->nrules) {
+		struct frame_info fi;
+		frame_classify(f->data, f->len, &fi);
+		for (size_t i = 0; i < w->nrules; i++)
+			if (rule_match(&w->rules[i].r, dir, &fi))
+				return &w->rules[i].p->lane[dir];
+	}
+	return w->policy ? NULL : &w->pipes->lane[dir];
+}
+
+static void port_rx(struct worker *wk, struct port *p)
+{
+	struct wire *w = p->w;
+	int dir = p->idx;
+	struct dir_stats *st = &w->st[dir];
+
+	while (p->up) {
+		struct frame *f = pool_get(&wk->pool);
+		ssize_t n;
+		if (!f) {
+			n = vde_recv(p->conn, wk->scratch, sizeof(wk->scratch), 0);
+			if (n <= 0)
+				break;
+			st->in_frames++;
+			st->in_bytes += (uint64_t)n;
+			st->drops[DROP_NOBUF]++;
+			continue;
+		}
+		n = vde_recv(p->conn, f->data, sizeof(f->data), 0);
+		if (n < 0) {
+			int err = errno;
+			pool_put(&wk->pool, f);
+			if (port_gone(err))
+				port_down(wk, p, strerror(err));
+			break;
+		}
+		if (n < EMU_FRAME_MIN || n > EMU_FRAME_MAX) {
+			st->in_frames++;
+			st->in_bytes += (uint64_t)n;
+			st->drops[DROP_MALFORMED]++;
+			/* log the 1st, 2nd, 4th, 8th ... so a flood does not flood the log */
+			uint64_t m = st->drops[DROP_MALFORMED];
+			if ((m & (m - 1)) == 0)
+				log_warn("wire %s port %s: dropped a %zd-byte frame (frames are %d to %d bytes); %llu so far",
+					 w->name, side_name[dir], n, EMU_FRAME_MIN, EMU_FRAME_MAX,
+					 (unsigned long long)m);
+			pool_put(&wk->pool, f);
+			continue;
+		}
+		f->len = (uint32_t)n;
+		struct lane *l = classify(w, dir, f);
+		if (!l) {
+			st->in_frames++;
+			st->in_bytes += (uint64_t)n;
+			st->drops[DROP_NORULE]++;
+			pool_put(&wk->pool, f);
+			continue;
+		}
+		lane_enqueue(l, f, mono_now(), &w->io[dir]);
+		heap_update(wk, l);
+	}
+}
+
+static struct wire *lane_wire(struct lane *l) { return ((struct pipe_ *)l->owner)->w; }
+
+static void run_due(struct worker *wk, mono_ns now)
+{
+	while (wk->hn && wk->heap[0]->heap_key <= now) {
+		struct lane *l = wk->heap[0];
+		lane_run(l, now, &lane_wire(l)->io[l->dir]);
+		heap_update(wk, l);
+	}
+}
+
+static void arm_timer(struct worker *wk)
+{
+	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
+	for (size_t i = 0; i < wk->down.n; i++)
+		if (wk->down.v[i]->retry_at < next)
+			next = wk->down.v[i]->retry_at;
+	if (next == wk->armed)
+		return;
+	struct itimerspec its = { 0 };
+	if (next != INT64_MAX)
+		its.it_value = mono_to_timespec(next > 0 ? next : 1);
+	if (timerfd_settime(wk->tfd, TFD_TIMER_ABSTIME, &its, NULL))
+		log_err("worker %d: timerfd: %s", wk->id, strerror(errno));
+	wk->armed = next;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct epoll_event ev[64];
+
+	/* default timer slack (50 us) would blur every deadline */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	while (!wk->stop) {
+		int n = epoll_wait(wk->epfd, ev, 64, -1);
+		if (n < 0 && errno != EINTR) {
+			log_err("worker %d: epoll_wait: %s", wk->id, strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct tag *t = ev[i].data.ptr;
+			switch (t->kind) {
+			case TAG_TIMER: {
+				uint64_t v;
+				if (read(wk->tfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn("worker %d: timerfd read: %s", wk->id, strerror(errno));
+				wk->armed = INT64_MIN;     /* fired: re-arm whatever comes next */
+				break;
+			}
+			case TAG_WAKE:
+				worker_drain_requests(wk);
+				/* a request may have removed a port reported below */
+				n = 0;
+				break;
+			case TAG_DATA:
+				port_rx(wk, t->obj);
+				break;
+			case TAG_CTL: {
+				struct port *p = t->obj;
+				char buf[256];
+				/* the switch speaks on this socket only to hang up */
+				ssize_t r = read(p->ctlfd, buf, sizeof(buf));
+				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+					port_down(wk, p, "its switch closed the connection");
+				break;
+			}
+			}
+			if (t->kind == TAG_WAKE)
+				break;
+		}
+		mono_ns now = mono_now();
+		run_due(wk, now);
+		if (wk->down.n)
+			ports_retry(wk, now);
+		arm_timer(wk);
+	}
+	return NULL;
+}
+
+/* ---- wires ----------------------------------------------------------- */
+
+static struct pipe_ *pipe_new(struct wire *w, const char *name, const struct impair *cfg)
+{
+	struct pipe_ *p = xcalloc(1, sizeof(*p));
+	p->name = xstrdup(name);
+	p->w = w;
+	p->cfg = *cfg;
+	for (int d = 0; d < 2; d++) {
+		lane_init(&p->lane[d], &cfg->dir[d], &w->rng[d], &w->st[d]);
+		p->lane[d].owner = p;
+		p->lane[d].dir = d;
+	}
+	return p;
+}
+
+static void pipe_free(struct pipe_ *p)
+{
+	free(p->name);
+	free(p);
+}
+
+static struct wire *find_wire(struct emu *e, const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < e->wires.n; i++)
+		if (!strcmp(e->wires.v[i]->name, name)) {
+			if (idx)
+				*idx = i;
+			return e->wires.v[i];
+		}
+	return NULL;
+}
+
+static struct pipe_ *find_pipe(struct wire *w, const char *name)
+{
+	for (struct pipe_ *p = w->pipes; p; p = p->next)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+static void dumps_close(pcap_t *pc[2], pcap_dumper_t *d[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (d[i]) {
+			pcap_dump_flush(d[i]);
+			pcap_dump_close(d[i]);
+		}
+		if (pc[i])
+			pcap_close(pc[i]);
+	}
+}
+
+/* Open DIR/WIRE-a.pcap and -b.pcap.  0 or -errno, ERR says why. */
+static int dumps_open(const char *dir, const char *wire, pcap_t *pc[2], pcap_dumper_t *d[2],
+		      char *err, size_t errsz)
+{
+	pc[0] = pc[1] = NULL;
+	d[0] = d[1] = NULL;
+	for (int i = 0; i < 2; i++) {
+		char *path = xasprintf("%s/%s-%s.pcap", dir, wire, side_name[i]);
+		pc[i] = pcap_open_dead(DLT_EN10MB, 65535);
+		d[i] = pc[i] ? pcap_dump_open(pc[i], path) : NULL;
+		if (!d[i]) {
+			snprintf(err, errsz, "cannot write %s: %s", path,
+				 pc[i] ? pcap_geterr(pc[i]) : "pcap_open_dead failed");
+			free(path);
+			dumps_close(pc, d);
+			return -EIO;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+static void wire_attach(struct worker *wk, void *arg)
+{
+	struct wire *w = arg;
+	for (int i = 0; i < 2; i++)
+		port_watch(wk, &w->port[i]);
+}
+
+static void wire_detach(struct worker *wk, void *arg)
+{
+	struct wire *w = arg;
+	for (int i = 0; i < 2; i++) {
+		port_unwatch(wk, &w->port[i]);
+		forget_down(wk, &w->port[i]);
+	}
+	for (struct pipe_ *p = w->pipes; p; p = p->next)
+		for (int d = 0; d < 2; d++) {
+			heap_remove(wk, &p->lane[d]);
+			lane_flush(&p->lane[d], &wk->pool);
+		}
+}
+
+static void wire_free(struct wire *w)
+{
+	for (int i = 0; i < 2; i++) {
+		struct port *p = &w->port[i];
+		if (p->conn)
+			vde_close(p->conn);
+		pcap_t *pc[2] = { p->pc, NULL };
+		pcap_dumper_t *d[2] = { p->dump, NULL };
+		dumps_close(pc, d);
+		free(p->url);
+	}
+	for (struct pipe_ *p = w->pipes, *n; p; p = n) {
+		n = p->next;
+		pipe_free(p);
+	}
+	for (size_t i = 0; i < w->nrules; i++)
+		rule_free(&w->rules[i].r);
+	free(w->rules);
+	free(w->capdir);
+	free(w->name);
+	free(w);
+}
+
+static int err_reply(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int err_reply(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("error: ", out);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputc('\n', out);
+	return -1;
+}
+
+/* Merge the attributes given in GIVEN into BASE and check the result. */
+static int merge_check(struct impair *res, const struct impair *base, const struct impair *given,
+		       const char **why)
+{
+	*res = *base;
+	for (int d = 0; d < 2; d++) {
+		impair_dir_merge(&res->dir[d], &given->dir[d]);
+		if ((*why = impair_dir_check(&res->dir[d])))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmd_wire_add(struct emu *e, const struct ctl_cmd *c, FILE *out)
+{
+	struct impair base, cfg;
+	const char *why;
+	char err[512];
+
+	if (find_wire(e, c->wire, NULL))
+		return err_reply(out, "wire %s exists", c->wire);
+	impair_init(&base);
+	if (merge_check(&cfg, &base, &c->imp, &why))
+		return err_reply(out, "%s", why);
+
+	struct wire *w = xcalloc(1, sizeof(*w));
+	w->name = xstrdup(c->wire);
+	w->policy = c->policy > 0;
+	for (int i = 0; i < 2; i++) {
+		struct port *p = &w->port[i];
+		p->w = w;
+		p->idx = i;
+		p->fd = p->ctlfd = -1;
+		p->url = xstrdup(c->port[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		int rc = port_open(&w->port[i]);
+		if (rc) {
+			err_reply(out, "cannot open port %s %s: %s", side_name[i], c->port[i], strerror(-rc));
+			wire_free(w);
+			return -1;
+		}
+	}
+	for (int d = 0; d < 2; d++) {
+		w->seed[d] = rng_derive(e->o.seed, w->name, d);
+		rng_seed(&w->rng[d], w->seed[d]);
+		w->txc[d] = (struct txctx){ w, d };
+		w->io[d] = (struct lane_io){ tx, &w->txc[d], NULL };
+	}
+	w->pipes = pipe_new(w, "default", &cfg);
+	if (e->o.pcap_dir) {
+		pcap_t *pc[2];
+		pcap_dumper_t *d[2];
+		if (dumps_open(e->o.pcap_dir, w->name, pc, d, err, sizeof(err))) {
+			err_reply(out, "%s", err);
+			wire_free(w);
+			return -1;
+		}
+		for (int i = 0; i < 2; i++) {
+			w->port[i].pc = pc[i];
+			w->port[i].dump = d[i];
+		}
+		w->capdir = xstrdup(e->o.pcap_dir);
+	}
+	w->wk = &e->wk[e->next_wk++ % (unsigned)e->nwk];
+	for (int d = 0; d < 2; d++)
+		w->io[d].pool = &w->wk->pool;
+	VEC_PUSH(e->wires, w);
+	worker_call(w->wk, wire_attach, w);
+
+	char a[512], b[512];
+	log_info("wire %s: a=%s b=%s thread %d; a2b %s; b2a %s; prng seeds a2b=%llu b2a=%llu",
+		 w->name, w->port[0].url, w->port[1].url, w->wk->id,
+		 impair_dir_format(&cfg.dir[0], a, sizeof(a)), impair_dir_format(&cfg.dir[1], b, sizeof(b)),
+		 (unsigned long long)w->seed[0], (unsigned long long)w->seed[1]);
+	fputs("ok\n", out);
+	return 0;
+}
+
+static int cmd_wire_del(struct emu *e, const struct ctl_cmd *c, FILE *out)
+{
+	size_t idx;
+	struct wire *w = find_wire(e, c->wire, &idx);
+	if (!w)
+		return err_reply(out, "no wire %s", c->wire);
+	worker_call(w->wk, wire_detach, w);
+	e->wires.v[idx] = e->wires.v[--e->wires.n];
+	log_info("wire %s removed", w->name);
+	wire_free(w);
+	fputs("ok\n", out);
+	return 0;
+}
+
+struct set_req { struct pipe_ *p; struct impair cfg; int policy; };
+
+static void pipe_apply(struct worker *wk, void *arg)
+{
+	struct set_req *r = arg;
+	r->p->cfg = r->cfg;
+	for (int d = 0; d < 2; d++)
+		lane_configure(&r->p->lane[d], &r->cfg.dir[d]);
+	if (r->policy >= 0)
+		r->p->w->policy = r->policy;
+}
+
+static int cmd_pipe_set(struct emu *e, struct wire *w, struct pipe_ *p, const struct ctl_cmd *c, FILE *out)
+{
+	struct set_req r = { .p = p, .policy = c->policy };
+	const char *why;
+	char a[512], b[512];
+	if (merge_check(&r.cfg, &p->cfg, &c->imp, &why))
+		return err_reply(out, "%s", why);
+	worker_call(w->wk, pipe_apply, &r);
+	log_info("wire %s pipe %s set: a2b %s; b2a %s", w->name, p->name,
+		 impair_dir_format(&r.cfg.dir[0], a, sizeof(a)), impair_dir_format(&r.cfg.dir[1], b, sizeof(b)));
+	fputs("ok\n", out);
+	return 0;
+}
+
+struct pipe_req { struct wire *w; struct pipe_ *p; };
+
+static void pipe_link(struct worker *wk, void *arg)
+{
+	struct pipe_req *r = arg;
+	struct pipe_ *q = r->w->pipes;
+	while (q->next)
+		q = q->next;
+	q->next = r->p;
+}
+
+static void pipe_unlink(struct worker *wk, void *arg)
+{
+	struct pipe_req *r = arg;
+	for (struct pipe_ **pp = &r->w->pipes; *pp; pp = &(*pp)->next)
+		if (*pp == r->p) {
+			*pp = r->p->next;
+			break;
+		}
+	/* what the pipe still holds leaves now rather than being lost */
+	for (int d = 0; d < 2; d++) {
+		struct lane *l = &r->p->lane[d];
+		heap_remove(wk, l);
+		lane_run(l, INT64_MAX, &r->w->io[d]);
+	}
+}
+
+struct rules_req { struct wire *w; struct wrule *rules; size_t n; };
+
+static void rules_swap(struct worker *wk, void *arg)
+{
+	struct rules_req *r = arg;
+	struct wrule *old = r->w->rules;
+	size_t oldn = r->w->nrules;
+	r->w->rules = r->rules;
+	r->w->nrules = r->n;
+	r->rules = old;
+	r->n = oldn;
+}
+
+static int cmd_rule(struct emu *e, struct wire *w, const struct ctl_cmd *c, FILE *out)
+{
+	struct rules_req r = { .w = w };
+	char buf[512];
+
+	if (c->op == CTL_RULE_ADD) {
+		struct pipe_ *p = find_pipe(w, c->rule.pipe);
+		size_t at = c->at < 0 || (size_t)c->at > w->nrules ? w->nrules : (size_t)c->at;
+		if (!p)
+			return err_reply(out, "wire %s has no pipe %s (pipe add first)", w->name, c->rule.pipe);
+		r.n = w->nrules + 1;
+		r.rules = xcalloc(r.n, sizeof(*r.rules));
+		memcpy(r.rules, w->rules, at * sizeof(*r.rules));
+		memcpy(r.rules + at + 1, w->rules + at, (w->nrules - at) * sizeof(*r.rules));
+		r.rules[at].r = c->rule;
+		r.rules[at].r.pipe = xstrdup(c->rule.pipe);
+		r.rules[at].p = p;
+		worker_call(w->wk, rules_swap, &r);
+		log_info("wire %s rule %zu: %s", w->name, at, rule_format(&c->rule, buf, sizeof(buf)));
+		free(r.rules);           /* the old array; its rules live on in the new */
+		fprintf(out, "ok\n%zu\n", at);
+		return 0;
+	}
+	if ((size_t)c->index >= w->nrules)
+		return err_reply(out, "wire %s has %zu rules (0 to %zu)", w->name, w->nrules,
+				 w->nrules ? w->nrules - 1 : 0);
+	size_t at = (size_t)c->index;
+	r.n = w->nrules - 1;
+	r.rules = xcalloc(r.n ? r.n : 1, sizeof(*r.rules));
+	memcpy(r.rules, w->rules, at * sizeof(*r.rules));
+	memcpy(r.rules + at, w->rules + at + 1, (w->nrules - at - 1) * sizeof(*r.rules));
+	struct rule gone = w->rules[at].r;
+	worker_call(w->wk, rules_swap, &r);
+	log_info("wire %s rule %zu removed", w->name, at);
+	rule_free(&gone);
+	free(r.rules);
+	fputs("ok\n", out);
+	return 0;
+}
+
+static int cmd_pipe(struct emu *e, struct wire *w, const struct ctl_cmd *c, FILE *out)
+{
+	struct pipe_ *p = find_pipe(w, c->pipe);
+	if (c->op == CTL_PIPE_SET) {
+		if (!p)
+			return err_reply(out, "wire %s has no pipe %s", w->name, c->pipe);
+		return cmd_pipe_set(e, w, p, c, out);
+	}
+	if (c->op == CTL_PIPE_ADD) {
+		struct impair base, cfg;
+		const char *why;
+		if (p)
+			return err_reply(out, "wire %s already has a pipe %s", w->name, c->pipe);
+		impair_init(&base);
+		if (merge_check(&cfg, &base, &c->imp, &why))
+			return err_reply(out, "%s", why);
+		struct pipe_req r = { w, pipe_new(w, c->pipe, &cfg) };
+		worker_call(w->wk, pipe_link, &r);
+		log_info("wire %s pipe %s added", w->name, c->pipe);
+		fputs("ok\n", out);
+		return 0;
+	}
+	if (!p)
+		return err_reply(out, "wire %s has no pipe %s", w->name, c->pipe);
+	if (p == w->pipes)
+		return err_reply(out, "the default pipe is the wire's own; wire del removes it");
+	for (size_t i = 0; i < w->nrules; i++)
+		if (w->rules[i].p == p)
+			return err_reply(out, "rule %zu sends to pipe %s; rule del it first", i, p->name);
+	struct pipe_req r = { w, p };
+	worker_call(w->wk, pipe_unlink, &r);
+	pipe_free(p);
+	log_info("wire %s pipe %s removed", w->name, c->pipe);
+	fputs("ok\n", out);
+	return 0;
+}
+
+struct cap_req { struct wire *w; pcap_t *pc[2]; pcap_dumper_t *d[2]; };
+
+static void capture_swap(struct worker *wk, void *arg)
+{
+	struct cap_req *r = arg;
+	for (int i = 0; i < 2; i++) {
+		pcap_t *pc = r->w->port[i].pc;
+		pcap_dumper_t *d = r->w->port[i].dump;
+		r->w->port[i].pc = r->pc[i];
+		r->w->port[i].dump = r->d[i];
+		r->pc[i] = pc;
+		r->d[i] = d;
+	}
+}
+
+static int cmd_capture(struct emu *e, struct wire *w, const struct ctl_cmd *c, FILE *out)
+{
+	struct cap_req r = { .w = w };
+	char err[512];
+	if (c->capture_on && dumps_open(c->dir, w->name, r.pc, r.d, err, sizeof(err)))
+		return err_reply(out, "%s", err);
+	worker_call(w->wk, capture_swap, &r);
+	dumps_close(r.pc, r.d);
+	free(w->capdir);
+	w->capdir = c->capture_on ? xstrdup(c->dir) : NULL;
+	log_info("wire %s capture %s%s", w->name, c->capture_on ? "to " : "off",
+		 c->capture_on ? c->dir : "");
+	fputs("ok\n", out);
+	return 0;
+}
+
+/* ---- stats and list -------------------------------------------------- */
+
+struct snap {
+	struct wire *w;
+	struct dir_stats st[2];
+	int up[2];
+	uint64_t downs[2], reconnects[2];
+};
+
+static void snap_take(struct worker *wk, void *arg)
+{
+	struct snap *s = arg;
+	struct wire *w = s->w;
+	for (int i = 0; i < 2; i++) {
+		s->st[i] = w->st[i];
+		s->up[i] = w->port[i].up;
+		s->downs[i] = w->port[i].downs;
+		s->reconnects[i] = w->port[i].reconnects;
+		if (w->port[i].dump)
+			pcap_dump_flush(w->port[i].dump);
+	}
+}
+
+static const char *const dir_name[2] = { "a2b", "b2a" };
+
+static void stats_text(FILE *out, const struct wire *w, const struct snap *s)
+{
+	for (int i = 0; i < 2; i++)
+		fprintf(out, "%s port %s up=%d downs=%llu reconnects=%llu url=%s\n", w->name, side_name[i],
+			s->up[i], (unsigned long long)s->downs[i], (unsigned long long)s->reconnects[i],
+			w->port[i].url);
+	for (int d = 0; d < 2; d++) {
+		const struct dir_stats *st = &s->st[d];
+		fprintf(out, "%s %s in_frames=%llu in_bytes=%llu out_frames=%llu out_bytes=%llu", w->name,
+			dir_name[d], (unsigned long long)st->in_frames, (unsigned long long)st->in_bytes,
+			(unsigned long long)st->out_frames, (unsigned long long)st->out_bytes);
+		for (int k = 0; k < DROP__N; k++)
+			fprintf(out, " %s=%llu", drop_names[k], (unsigned long long)st->drops[k]);
+		fprintf(out, " duplicates=%llu reorders=%llu corrupted=%llu qdepth=%llu qdepth_max=%llu\n",
+			(unsigned long long)st->duplicates, (unsigned long long)st->reorders,
+			(unsigned long long)st->corrupted, (unsigned long long)st->qdepth,
+			(unsigned long long)st->qdepth_max);
+		fprintf(out, "%s %s late", w->name, dir_name[d]);
+		for (int k = 0; k < EMU_HIST_N; k++)
+			if (st->hist[k])
+				fprintf(out, " %s=%llu", hist_labels[k], (unsigned long long)st->hist[k]);
+		fputc('\n', out);
+	}
+}
+
+static void stats_json(struct json *j, const struct wire *w, const struct snap *s)
+{
+	json_obj_begin(j);
+	json_kv_str(j, "name", w->name);
+	for (int i = 0; i < 2; i++) {
+		json_key(j, side_name[i]);
+		json_obj_begin(j);
+		json_kv_str(j, "url", w->port[i].url);
+		json_kv_bool(j, "up", s->up[i]);
+		json_kv_uint(j, "downs", s->downs[i]);
+		json_kv_uint(j, "reconnects", s->reconnects[i]);
+		json_obj_end(j);
+	}
+	for (int d = 0; d < 2; d++) {
+		const struct dir_stats *st = &s->st[d];
+		json_key(j, dir_name[d]);
+		json_obj_begin(j);
+		json_kv_uint(j, "in_frames", st->in_frames);
+		json_kv_uint(j, "in_bytes", st->in_bytes);
+		json_kv_uint(j, "out_frames", st->out_frames);
+		json_kv_uint(j, "out_bytes", st->out_bytes);
+		json_key(j, "drops");
+		json_obj_begin(j);
+		for (int k = 0; k < DROP__N; k++)
+			json_kv_uint(j, drop_names[k], st->drops[k]);
+		json_obj_end(j);
+		json_kv_uint(j, "duplicates", st->duplicates);
+		json_kv_uint(j, "reorders", st->reorders);
+		json_kv_uint(j, "corrupted", st->corrupted);
+		json_kv_uint(j, "qdepth", st->qdepth);
+		json_kv_uint(j, "qdepth_max", st->qdepth_max);
+		json_key(j, "late_hist");
+		json_obj_begin(j);
+		for (int k = 0; k < EMU_HIST_N; k++)
+			json_kv_uint(j, hist_labels[k], st->hist[k]);
+		json_obj_end(j);
+		json_obj_end(j);
+	}
+	json_obj_end(j);
+}
+
+static int cmd_stats(struct emu *e, const struct ctl_cmd *c, FILE *out)
+{
+	struct wire *only = NULL;
+	struct json j;
+	if (c->wire && !(only = find_wire(e, c->wire, NULL)))
+		return err_reply(out, "no wire %s", c->wire);
+	fputs("ok\n", out);
+	if (c->json) {
+		json_init(&j, out, 0);
+		json_obj_begin(&j);
+		json_key(&j, "wires");
+		json_arr_begin(&j);
+	}
+	for (size_t i = 0; i < e->wires.n; i++) {
+		struct wire *w = e->wires.v[i];
+		struct snap sn = { .w = w };
+		if (only && w != only)
+			continue;
+		worker_call(w->wk, snap_take, &sn);
+		if (c->json)
+			stats_json(&j, w, &sn);
+		else
+			stats_text(out, w, &sn);
+	}
+	if (c->json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+	}
+	return 0;
+}
+
+static int cmd_list(struct emu *e, const struct ctl_cmd *c, FILE *out)
+{
+	char a[512], b[512], r[512];
+	struct json j;
+	fputs("ok\n", out);
+	if (c->json) {
+		json_init(&j, out, 0);
+		json_obj_begin(&j);
+		json_key(&j, "wires");
+		json_arr_begin(&j);
+	}
+	for (size_t i = 0; i < e->wires.n; i++) {
+		struct wire *w = e->wires.v[i];
+		if (c->json) {
+			json_obj_begin(&j);
+			json_kv_str(&j, "name", w->name);
+			json_kv_str(&j, "a", w->port[0].url);
+			json_kv_str(&j, "b", w->port[1].url);
+			json_kv_int(&j, "thread", w->wk->id);
+			json_kv_str(&j, "policy", w->policy ? "drop" : "pass");
+			if (w->capdir)
+				json_kv_str(&j, "capture", w->capdir);
+			json_key(&j, "pipes");
+			json_arr_begin(&j);
+			for (struct pipe_ *p = w->pipes; p; p = p->next) {
+				json_obj_begin(&j);
+				json_kv_str(&j, "name", p->name);
+				json_kv_str(&j, "a2b", impair_dir_format(&p->cfg.dir[0], a, sizeof(a)));
+				json_kv_str(&j, "b2a", impair_dir_format(&p->cfg.dir[1], b, sizeof(b)));
+				json_obj_end(&j);
+			}
+			json_arr_end(&j);
+			json_key(&j, "rules");
+			json_arr_begin(&j);
+			for (size_t k = 0; k < w->nrules; k++)
+				json_str(&j, rule_format(&w->rules[k].r, r, sizeof(r)));
+			json_arr_end(&j);
+			json_obj_end(&j);
+			continue;
+		}
+		fprintf(out, "wire %s a=%s b=%s thread=%d policy=%s capture=%s\n", w->name, w->port[0].url,
+			w->port[1].url, w->wk->id, w->policy ? "drop" : "pass", w->capdir ? w->capdir : "off");
+		for (struct pipe_ *p = w->pipes; p; p = p->next)
+			fprintf(out, "  pipe %s a2b: %s | b2a: %s\n", p->name,
+				impair_dir_format(&p->cfg.dir[0], a, sizeof(a)),
+				impair_dir_format(&p->cfg.dir[1], b, sizeof(b)));
+		for (size_t k = 0; k < w->nrules; k++)
+			fprintf(out, "  rule %zu %s\n", k, rule_format(&w->rules[k].r, r, sizeof(r)));
+	}
+	if (c->json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_finish(&j);
+	}
+	return 0;
+}
+
+int emu_exec(struct emu *e, const struct ctl_cmd *c, FILE *out)
+{
+	struct wire *w = NULL;
+	switch (c->op) {
+	case CTL_WIRE_ADD: return cmd_wire_add(e, c, out);
+	case CTL_WIRE_DEL: return cmd_wire_del(e, c, out);
+	case CTL_STATS: return cmd_stats(e, c, out);
+	case CTL_LIST: return cmd_list(e, c, out);
+	default: break;
+	}
+	if (!(w = find_wire(e, c->wire, NULL)))
+		return err_reply(out, "no wire %s", c->wire);
+	switch (c->op) {
+	case CTL_WIRE_SET: return cmd_pipe_set(e, w, w->pipes, c, out);
+	case CTL_RULE_ADD:
+	case CTL_RULE_DEL: return cmd_rule(e, w, c, out);
+	case CTL_PIPE_ADD:
+	case CTL_PIPE_SET:
+	case CTL_PIPE_DEL: return cmd_pipe(e, w, c, out);
+	case CTL_CAPTURE: return cmd_capture(e, w, c, out);
+	default: return err_reply(out, "command not handled");
+	}
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+int emu_create(const struct emu_opts *o, struct emu **out)
+{
+	struct emu *e = xcalloc(1, sizeof(*e));
+	sigset_t all, old;
+	int rc = 0;
+
+	e->o = *o;
+	e->nwk = o->threads > 0 ? o->threads : 1;
+	e->wk = xcalloc((size_t)e->nwk, sizeof(*e->wk));
+	/* workers take no signals: main handles them */
+	for (int i = 0; i < e->nwk; i++)
+		e->wk[i].epfd = e->wk[i].tfd = e->wk[i].efd = -1;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < e->nwk; i++) {
+		struct worker *wk = &e->wk[i];
+		wk->emu = e;
+		wk->id = i;
+		wk->armed = INT64_MAX;
+		pool_init(&wk->pool, o->pool_frames);
+		pthread_mutex_init(&wk->qmu, NULL);
+		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
+		wk->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		wk->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (wk->epfd < 0 || wk->tfd < 0 || wk->efd < 0) {
+			rc = -errno;
+			break;
+		}
+		wk->ttimer = (struct tag){ TAG_TIMER, wk };
+		wk->twake = (struct tag){ TAG_WAKE, wk };
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &wk->ttimer };
+		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->tfd, &ev);
+		ev.data.ptr = &wk->twake;
+		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, wk->efd, &ev);
+		if ((rc = -pthread_create(&wk->th, NULL, worker_main, wk)))
+			break;
+		wk->th_started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		emu_destroy(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+static void worker_stop(struct worker *wk, void *arg) { wk->stop = 1; }
+
+void emu_destroy(struct emu *e)
+{
+	while (e->wires.n) {
+		struct wire *w = e->wires.v[--e->wires.n];
+		worker_call(w->wk, wire_detach, w);
+		wire_free(w);
+	}
+	VEC_FREE(e->wires);
+	for (int i = 0; i < e->nwk; i++) {
+		struct worker *wk = &e->wk[i];
+		if (wk->th_started) {
+			worker_call(wk, worker_stop, NULL);
+			pthread_join(wk->th, NULL);
+		}
+		if (wk->epfd >= 0) close(wk->epfd);
+		if (wk->tfd >= 0) close(wk->tfd);
+		if (wk->efd >= 0) close(wk->efd);
+		pthread_mutex_destroy(&wk->qmu);
+		pool_destroy(&wk->pool);
+		free(wk->heap);
+		VEC_FREE(wk->down);
+	}
+	free(e->wk);
+	free(e);
+}
