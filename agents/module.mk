@@ -8,3 +8,7 @@ $(eval $(call program,appliance,agents/appliance.c,agents tb,$(CRYPTO_LIBS) -lpt
 $(eval $(call program,ispd,agents/ispd.c,agents tb,$(CRYPTO_LIBS) -lm))
 $(eval $(call program,centerd,agents/centerd.c,agents tb,$(CRYPTO_LIBS) -lm))
 $(eval $(call program,agents-keygen,agents/keygen.c,agents tb,$(CRYPTO_LIBS) -lm))
+$(eval $(call program,agents-relay,agents/relay.c,agents tb,$(CRYPTO_LIBS) -lm))
+$(eval $(call unittest,test_agent_msg,tests/unit/test_agent_msg.c,agents tb,$(CRYPTO_LIBS)))
+$(eval $(call unittest,test_agent_auth,tests/unit/test_agent_auth.c,agents tb,$(CRYPTO_LIBS)))
+$(eval $(call unittest,test_agent_duty,tests/unit/test_agent_duty.c,agents tb,$(CRYPTO_LIBS)))
