@@ -137,7 +137,8 @@ start_link() {
 	local kind=$1 a=$2 b=$3; shift 3
 	if [ "$kind" = emu ]; then
 		rm -f "$WORK/emu.ready"
-		"$EMU" --threads 1 --seed 1 --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
+		rm -f "$WORK/emu.ctl"
+		"$EMU" --threads 1 --seed 1 --ctl "$WORK/emu.ctl" --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
 			3>"$WORK/emu.ready" </dev/null >>"$WORK/emu.out" 2>&1 &
 		LINK_PID=$!
 		PIDS+=("$LINK_PID")
@@ -173,6 +174,48 @@ start_link() {
 	fi
 }
 stop_link() { [ -n "$LINK_PID" ] && stop_pid "$LINK_PID"; LINK_PID=; }
+
+# link_stats KIND NAME: testbed-emu's own counters into $WORK/NAME.stats
+# (wirefilter has none to read)
+link_stats() {
+	[ "$1" = emu ] || return 0
+	"$EMU" ctl "$WORK/emu.ctl" --json stats >"$WORK/$2.stats" 2>>"$WORK/emu.out"
+}
+
+# stat_drops FILE: frames testbed-emu dropped, all causes, both directions
+stat_drops() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sum(v for w in d["wires"] for dr in ("a2b", "b2a") for v in w[dr]["drops"].values()))' "$1" 2>/dev/null || echo nan
+}
+
+# stat_causes FILE: the non-zero drop causes, "cause:n,..." (or "none")
+stat_causes() {
+	python3 -c '
+import json, sys, collections
+c = collections.Counter()
+for w in json.load(open(sys.argv[1]))["wires"]:
+    for dr in ("a2b", "b2a"):
+        c.update({k: v for k, v in w[dr]["drops"].items() if v})
+print(",".join(f"{k}:{v}" for k, v in sorted(c.items())) or "none")' "$1" 2>/dev/null || echo nan
+}
+
+# stat_late_p99 FILE: the upper edge of the histogram bucket holding the 99th
+# percentile of (actual - intended) send time, a2b, in us (emulator's view)
+stat_late_p99() {
+	python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["wires"][0]["a2b"]["late_hist"]
+n = sum(h.values()); acc = 0
+unit = {"us": 1, "ms": 1e3, "s": 1e6}
+for k, v in h.items():
+    acc += v
+    if acc >= 0.99 * n:
+        num = k.lstrip("<>=").rstrip("mus")
+        print(float(num) * unit[k[len(k.rstrip("mus")):]])
+        break' "$1" 2>/dev/null || echo nan
+}
 
 # CPU seconds (user + system) used so far by PID
 cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
@@ -236,7 +279,13 @@ scene_taps() {  # scene_taps KIND: measure over the current TAP scene
 	sink_wait
 	put "${pfx}_lat_p50_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p50_us)"
 	put "${pfx}_lat_p99_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p99_us)"
+	[ "$k" = emu ] && link_stats emu "pre_tcp_$k"
 	tcp_run "tcp_$k"
+	if [ "$k" = emu ]; then
+		link_stats emu "tcp_$k"
+		put N_tcp_link_drops emu "$(( $(stat_drops "$WORK/tcp_$k.stats") - $(stat_drops "$WORK/pre_tcp_$k.stats") ))"
+		put N_tcp_link_causes emu "$(stat_causes "$WORK/tcp_$k.stats")"
+	fi
 	put "${pfx}_tcp_mbit" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 	put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
 }
@@ -249,7 +298,13 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	sink_wait
 	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
+	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
 	tcp_run "dtcp_$k"
+	if [ "$k" = emu ]; then
+		link_stats emu "dtcp_$k"
+		put N_d10_tcp_link_drops emu "$(( $(stat_drops "$WORK/dtcp_$k.stats") - $(stat_drops "$WORK/pre_dtcp_$k.stats") ))"
+		put N_d10_tcp_link_causes emu "$(stat_causes "$WORK/dtcp_$k.stats")"
+	fi
 	put N_d10_tcp_mbit "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 	put N_d10_tcp_retr "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_sent.retransmits)"
 }
@@ -290,6 +345,7 @@ direct() {
 	gen "" "ptp://$d/a" "${gargs[@]}"
 	sink_wait
 	echo "$c0 $(cpu_s "$LINK_PID")" | awk '{ printf "%.3f", $2 - $1 }' >"$WORK/$name.$k.cpu"
+	link_stats "$k" "$name.$k"
 	stop_link
 }
 
@@ -305,6 +361,7 @@ for k in $KINDS; do
 		put D_d10_err_p50_us "$k" "$(jget "$WORK/d10.$k.tb" err_p50_us)"
 		put D_d10_err_p99_us "$k" "$(jget "$WORK/d10.$k.tb" err_p99_us)"
 		put D_d10_err_max_us "$k" "$(jget "$WORK/d10.$k.tb" err_max_us)"
+		[ "$k" = emu ] && put D_d10_late_p99_us emu "$(stat_late_p99 "$WORK/d10.emu.stats")"
 	fi
 	if direct "$k" loss1 -- --count "$(sc 100000)" --rate 40000 --size 64 -- loss=1%; then
 		put D_loss1_n "$k" "$(jget "$WORK/loss1.$k.tb" sent)"
@@ -361,7 +418,8 @@ row("N: 64-byte UDP frames/s end to end", "N_udp64_fps", f">= one switch ({fmt(b
 row("N: one-way delay p50 at 10k fps, no delay (us)", "N_lat_p50_us", f"one switch: {fmt(g('B_lat_p50_us', 'base'))}", nd=1)
 row("N: one-way delay p99 at 10k fps, no delay (us)", "N_lat_p99_us", f"one switch: {fmt(g('B_lat_p99_us', 'base'))}", nd=1)
 row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
-row("N: TCP retransmissions, no delay", "N_tcp_retr", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: TCP retransmissions, no delay", "N_tcp_retr", f"one switch: {fmt(g('B_tcp_retr', 'base'), 0)}", nd=0, ratio=False)
+row("N: frames the link itself dropped during that TCP run", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("N: TCP goodput at delay=10ms (Mbit/s)", "N_d10_tcp_mbit", "")
@@ -369,7 +427,8 @@ for k in ("emu", "wf"):
     a, b = g("N_d10_tcp_mbit", k), g("N_tcp_mbit", k)
     R["N_d10_tcp_pct." + k] = 100 * a / b if a is not None and b else None
 row("N: TCP at delay=10ms / undelayed (%)", "N_d10_tcp_pct", ">= 90", lambda e: e >= 90)
-row("N: TCP retransmissions at delay=10ms", "N_d10_tcp_retr", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: TCP retransmissions at delay=10ms", "N_d10_tcp_retr", "", nd=0, ratio=False)
+row("N: frames the link itself dropped during that TCP run", "N_d10_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
 row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
 row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
@@ -377,6 +436,7 @@ row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
 row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us", "")
 row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
+row("D: delay=10ms, p99 lateness in the link's own histogram (us, bucket edge)", "D_d10_late_p99_us", "", nd=0, ratio=False)
 n = g("D_loss1_n", "emu") or g("D_loss1_n", "wf")
 if n:
     lo, hi = binom_interval(int(n), 0.01)
@@ -390,6 +450,9 @@ row("D: rate=100mbit, Ethernet Mbit/s received", "D_r100_mbit", "within 2%: [98,
 print("| figure | testbed-emu | wirefilter | emu/wf | aim | emu meets aim |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))
+print()
+print(f"testbed-emu's drop counters since it started, at the end of the TCP runs: undelayed "
+      f"{R.get('N_tcp_link_causes.emu', 'n/a')}, delay=10ms {R.get('N_d10_tcp_link_causes.emu', 'n/a')}.")
 print()
 print(f"Baseline, both TAPs on one switch: {fmt(base_udp)} 64-byte UDP frames/s, TCP {fmt(base_tcp)} Mbit/s "
       f"({fmt(g('B_tcp_retr', 'base'), 0)} retransmissions).")
