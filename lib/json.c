@@ -2,6 +2,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <string.h>
 
 void json_init(struct json *j, FILE *out, int pretty)
 {
@@ -108,6 +109,15 @@ void json_double(struct json *j, double v)
 		fprintf(j->out, "%.17g", v);
 	else
 		fputs("null", j->out);
+}
+
+void json_raw(struct json *j, const char *text)
+{
+	size_t n = strlen(text);
+	before_item(j);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		n--;
+	fwrite(text, 1, n, j->out);
 }
 
 void json_finish(struct json *j)

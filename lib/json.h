@@ -34,6 +34,8 @@ void json_uint(struct json *j, uint64_t v);
 void json_double(struct json *j, double v);
 void json_bool(struct json *j, int v);
 void json_null(struct json *j);
+/* A value that is already JSON text (e.g. another program's reply). */
+void json_raw(struct json *j, const char *text);
 void json_finish(struct json *j);
 
 /* key + value in one call */

@@ -1,0 +1,390 @@
+/* cmd_up — `testbed up FILE [NAME=VALUE...]`: check the file, then create,
+ * in this order and each recorded before it exists: the state directory,
+ * the testbed's network namespace tb-NAME, one VDE switch per segment (and
+ * per impaired interface), the emulator with one wire per link and per
+ * impaired interface, and the guests, JOBS at a time, each waited on until
+ * READY.  Any failure undoes everything (teardown.c) and names the culprit. */
+#include "commands.h"
+#include "emuctl.h"
+#include "guest.h"
+#include "log.h"
+#include "mono.h"
+#include "netns.h"
+#include "plan.h"
+#include "plan_hostcfg.h"
+#include "segment.h"
+#include "teardown.h"
+#include "units.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct up_ctx {
+	const struct plan *p;
+	const char *state;
+	char *netns;
+	unsigned jobs;
+	/* guest boots, shared by the worker threads */
+	pthread_mutex_t lock;
+	size_t next, ready, failed;
+	int64_t *boot_ns;            /* per host, -1 until ready */
+	char *fail_host, *fail_why;
+	int tty;
+	mono_ns t0;
+};
+
+static void progress(struct up_ctx *u, const char *host, const char *event)
+{
+	/* caller holds u->lock */
+	if (u->tty) {
+		fprintf(stderr, "\r  guests: %zu ready, %zu booting, %zu failed, %zu waiting   ",
+			u->ready, u->next - u->ready - u->failed, u->failed,
+			u->p->n_hosts - (u->next > u->p->n_hosts ? u->p->n_hosts : u->next));
+	} else if (host) {
+		fprintf(stderr, "  %s %s (%zu/%zu ready)\n", host, event, u->ready, u->p->n_hosts);
+	}
+}
+
+static void *boot_worker(void *arg)
+{
+	struct up_ctx *u = arg;
+	for (;;) {
+		pthread_mutex_lock(&u->lock);
+		size_t h = u->next;
+		if (h >= u->p->n_hosts || u->fail_host) {
+			pthread_mutex_unlock(&u->lock);
+			return NULL;
+		}
+		u->next++;
+		pthread_mutex_unlock(&u->lock);
+
+		struct hostcfg cfg = { 0 };
+		struct guest_start_opts o = { .netns = u->netns, .retries = -1 };
+		char *why = NULL;
+		mono_ns t = mono_now();
+		int rc = plan_hostcfg(u->p, h, u->state, &cfg);
+		if (rc < 0)
+			why = xstrdup("a run= word holds both a blank and a single quote");
+		else
+			rc = guest_start(u->state, &cfg, &o, &why);
+		hostcfg_free(&cfg);
+
+		pthread_mutex_lock(&u->lock);
+		if (rc < 0) {
+			u->failed++;
+			if (!u->fail_host) {
+				u->fail_host = xstrdup(u->p->hosts[h].name);
+				u->fail_why = why ? why : xstrdup(strerror(-rc));
+				why = NULL;
+			}
+			progress(u, u->p->hosts[h].name, "FAILED");
+		} else {
+			u->ready++;
+			u->boot_ns[h] = mono_now() - t;
+			progress(u, u->p->hosts[h].name, "ready");
+		}
+		pthread_mutex_unlock(&u->lock);
+		free(why);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* "delay=10ms loss=1%" -> "a2b.delay=10ms a2b.loss=1%" appended to LINE. */
+static void append_dir_attrs(char **line, const struct impair_dir *d, const char *prefix)
+{
+	char buf[1024];
+	char *save = NULL;
+	impair_dir_format(d, buf, sizeof(buf));
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *n = xasprintf("%s %s.%s", *line, prefix, w);
+		free(*line);
+		*line = n;
+	}
+}
+
+static char *up_wire_command(const struct plan *p, const struct plan_wire *w, const char *state)
+{
+	char *a = segment_ctl_path(state, w->kind == PLAN_WIRE_LINK ? p->segments[w->seg_a].name : w->name);
+	char *b = segment_ctl_path(state, p->segments[w->seg_b].name);
+	char *line = xasprintf("wire add %s vde://%s vde://%s", w->name, a, b);
+	append_dir_attrs(&line, &w->im.dir[IMPAIR_A2B], "a2b");
+	append_dir_attrs(&line, &w->im.dir[IMPAIR_B2A], "b2a");
+	free(a);
+	free(b);
+	return line;
+}
+
+/* Ports a switch needs: one per interface and wire end on it, plus room
+ * for captures and run-time additions. */
+static unsigned switch_ports(const struct plan *p, size_t seg)
+{
+	unsigned n = 0;
+	for (size_t h = 0; h < p->n_hosts; h++)
+		for (size_t i = 0; i < p->hosts[h].n_ifaces; i++)
+			n += p->hosts[h].ifaces[i].segment == seg;
+	for (size_t w = 0; w < p->n_wires; w++)
+		n += (p->wires[w].seg_a == seg) + (p->wires[w].seg_b == seg);
+	n += 8;
+	return n < 32 ? 32 : n;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "re"), *out;
+	char buf[65536];
+	size_t n;
+	int rc = 0;
+	if (!in)
+		return -errno;
+	out = fopen(to, "we");
+	if (!out) {
+		rc = -errno;
+		fclose(in);
+		return rc;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -EIO;
+	fclose(in);
+	if (fclose(out) != 0 && !rc)
+		rc = -EIO;
+	return rc;
+}
+
+static unsigned default_jobs(const struct plan *p)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* boots are CPU-bound: a few per core keeps the cores busy while
+	 * others wait on I/O */
+	unsigned j = (unsigned)(cpus > 0 ? cpus : 1) * 4;
+	return j > p->n_hosts ? (unsigned)(p->n_hosts ? p->n_hosts : 1) : j;
+}
+
+static int usage_up(void)
+{
+	fprintf(stderr, "usage: testbed up FILE [NAME=VALUE...] [-j JOBS] [--seed N]\n");
+	return 2;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	const char *file = NULL;
+	VEC(char *) overrides = { 0 };
+	unsigned jobs = 0;
+	uint64_t seed = 0;
+	int have_seed = 0, rc = 1, nsfd = -1;
+	struct plan *p = NULL;
+	struct topo_diag *diag = NULL;
+	char *state = NULL, *why = NULL;
+	struct up_ctx u = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+	for (int i = 1; i < argc; i++) {
+		uint64_t v;
+		if (!strcmp(argv[i], "-j") && i + 1 < argc) {
+			if (parse_u64(argv[++i], 1, 100000, &v) < 0) {
+				log_err("-j takes a number of parallel boots from 1 to 100000, not '%s'.", argv[i]);
+				return 2;
+			}
+			jobs = (unsigned)v;
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+			if (parse_u64(argv[++i], 0, UINT64_MAX, &seed) < 0) {
+				log_err("--seed takes a number, not '%s'.", argv[i]);
+				return 2;
+			}
+			have_seed = 1;
+		} else if (argv[i][0] == '-') {
+			return usage_up();
+		} else if (strchr(argv[i], '=')) {
+			VEC_PUSH(overrides, argv[i]);
+		} else if (!file) {
+			file = argv[i];
+		} else {
+			return usage_up();
+		}
+	}
+	if (!file)
+		return usage_up();
+
+	int lr = plan_load(file, overrides.v, overrides.n, &p, &diag);
+	if (lr == -EINVAL) {
+		topo_diag_print(diag, stderr, 0);
+		goto out;
+	} else if (lr < 0) {
+		log_err("cannot read %s: %s", file, strerror(-lr));
+		goto out;
+	}
+	if (geteuid() != 0) {
+		log_err("testbed up needs root (it creates network namespaces and devices): run it as root or with sudo.");
+		goto out;
+	}
+	state = guest_state_dir(p->name);
+	if (access(state, F_OK) == 0) {
+		if (testbed_alive(state)) {
+			log_err("a testbed named %s is already up; take it down first with 'testbed down %s'.",
+				p->name, p->name);
+			goto out;
+		}
+		log_info("%s: removing what a crashed run left behind", p->name);
+		teardown(state, 8, NS_PER_SEC);
+	}
+	if (!have_seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)mono_now();
+	mkdir("/run/testbed", 0755);
+	if (mkdir(state, 0700) < 0) {
+		log_err("cannot create the state directory %s: %s", state, strerror(errno));
+		goto out;
+	}
+	u.p = p;
+	u.state = state;
+	u.netns = xasprintf("tb-%s", p->name);
+	u.jobs = jobs ? jobs : default_jobs(p);
+	u.tty = isatty(2);
+	u.t0 = mono_now();
+	u.boot_ns = xcalloc(p->n_hosts ? p->n_hosts : 1, sizeof(int64_t));
+
+	/* what status, link and down need later: the file and its overrides */
+	{
+		char *copy = xasprintf("%s/topology.topo", state), *ovp = xasprintf("%s/overrides", state);
+		FILE *f;
+		int crc = copy_file(file, copy);
+		if (crc < 0)
+			log_warn("cannot keep a copy of %s in %s: %s", file, state, strerror(-crc));
+		if ((f = fopen(ovp, "we"))) {
+			for (size_t i = 0; i < overrides.n; i++)
+				fprintf(f, "%s\n", overrides.v[i]);
+			fprintf(f, "# seed %llu\n", (unsigned long long)seed);
+			fclose(f);
+		}
+		free(copy);
+		free(ovp);
+	}
+
+	fprintf(stderr, "testbed %s: %zu segments, %zu wires, %zu hosts\n", p->name,
+		p->n_segments, p->n_wires, p->n_hosts);
+	if (guest_record(state, "netns %s", u.netns) < 0 || netns_add(u.netns) < 0) {
+		log_err("cannot create the network namespace %s: %s", u.netns, strerror(errno));
+		goto fail;
+	}
+	nsfd = netns_open(u.netns);
+	if (nsfd < 0) {
+		log_err("cannot open the network namespace %s: %s", u.netns, strerror(-nsfd));
+		goto fail;
+	}
+	for (size_t s = 0; s < p->n_segments; s++)
+		if (segment_start(state, p->segments[s].name, switch_ports(p, s), nsfd, &why) < 0) {
+			log_err("segment %s: %s", p->segments[s].name, why);
+			goto fail;
+		}
+	for (size_t w = 0; w < p->n_wires; w++)
+		if (p->wires[w].kind == PLAN_WIRE_IFACE &&
+		    segment_start(state, p->wires[w].name, 32, nsfd, &why) < 0) {
+			log_err("interface %s: %s", p->wires[w].name, why);
+			goto fail;
+		}
+	if (p->n_wires) {
+		char *ctl = xasprintf("%s/emu.ctl", state), *log = xasprintf("%s/emu.log", state);
+		int erc = emuctl_start(state, ctl, log, nsfd, seed, &why);
+		for (size_t w = 0; erc == 0 && w < p->n_wires; w++) {
+			char *line = up_wire_command(p, &p->wires[w], state), *reply = NULL;
+			erc = emuctl_cmd(ctl, line, &reply);
+			if (erc < 0)
+				why = xasprintf("wire %s: %s", p->wires[w].name, reply ? reply : strerror(-erc));
+			free(line);
+			free(reply);
+		}
+		free(ctl);
+		free(log);
+		if (erc < 0) {
+			log_err("emulator: %s", why);
+			goto fail;
+		}
+		fprintf(stderr, "  emulator: %zu wires (seed %llu)\n", p->n_wires, (unsigned long long)seed);
+	}
+
+	/* guests, u.jobs at a time */
+	{
+		unsigned n = u.jobs;
+		pthread_t *t = xcalloc(n, sizeof(*t));
+		unsigned started = 0;
+		for (unsigned i = 0; i < n; i++)
+			if (pthread_create(&t[i], NULL, boot_worker, &u) == 0)
+				started++;
+		if (!started)
+			boot_worker(&u);
+		for (unsigned i = 0; i < started; i++)
+			pthread_join(t[i], NULL);
+		free(t);
+		if (u.tty)
+			fputc('\n', stderr);
+	}
+	if (u.fail_host) {
+		log_err("host %s failed to boot: %s", u.fail_host, u.fail_why);
+		goto fail;
+	}
+
+	/* summary */
+	{
+		int64_t *b = xcalloc(p->n_hosts ? p->n_hosts : 1, sizeof(int64_t));
+		uint64_t pss = 0;
+		char t1[UNITS_BUFSZ], t2[UNITS_BUFSZ], t3[UNITS_BUFSZ], t4[UNITS_BUFSZ], m[UNITS_BUFSZ];
+		for (size_t h = 0; h < p->n_hosts; h++) {
+			struct guest_status st;
+			char *hd = guest_host_dir(state, p->hosts[h].name);
+			b[h] = u.boot_ns[h];
+			if (guest_status(hd, &st) == 0) {
+				if (st.boot_ns >= 0)
+					b[h] = st.boot_ns;
+				pss += st.pss;
+				guest_status_free(&st);
+			}
+			free(hd);
+		}
+		qsort(b, p->n_hosts, sizeof(*b), cmp_i64);
+		if (p->n_hosts)
+			fprintf(stderr, "testbed %s is up: %zu hosts ready in %s; boot time min %s, median %s, max %s; "
+				"guest memory (PSS) %s\n", p->name, p->n_hosts,
+				fmt_duration(t1, (mono_now() - u.t0) / NS_PER_MS * NS_PER_MS),
+				fmt_duration(t2, b[0] / NS_PER_MS * NS_PER_MS),
+				fmt_duration(t3, b[p->n_hosts / 2] / NS_PER_MS * NS_PER_MS),
+				fmt_duration(t4, b[p->n_hosts - 1] / NS_PER_MS * NS_PER_MS),
+				fmt_size(m, pss / 1024 * 1024));
+		else
+			fprintf(stderr, "testbed %s is up (no hosts)\n", p->name);
+		free(b);
+	}
+	rc = 0;
+	goto out;
+
+fail:
+	fprintf(stderr, "testbed %s: undoing what was started\n", p->name);
+	teardown(state, 16, 2 * NS_PER_SEC);
+	rc = 1;
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	free(why);
+	free(u.netns);
+	free(u.boot_ns);
+	free(u.fail_host);
+	free(u.fail_why);
+	free(state);
+	if (p)
+		plan_free(p);
+	if (diag)
+		topo_diag_free(diag);
+	VEC_FREE(overrides);
+	return rc;
+}
