@@ -3,3 +3,13 @@
 testbed_SRCS := $(filter-out testbed/main.c,$(wildcard testbed/*.c))
 $(eval $(call archive,testbed,$(testbed_SRCS)))
 $(eval $(call program,testbed,testbed/main.c,testbed tb,$(NL_LIBS) -lm))
+
+# The topology parser and planner (h1): unit tests, fuzz target, benchmark.
+$(eval $(call fuzzer,fuzz_topo,tests/fuzz/fuzz_topo.c,testbed tb,$(NL_LIBS),topologies tests/broken))
+
+# make bench-parse: parse+plan time of generated topologies of 1000 to
+# 100000 hosts (one range line, and one line per host).
+.PHONY: bench-parse
+BENCH_TARGETS += bench-parse
+bench-parse: $(BUILD)/bin/testbed
+	@testbed/bench_parse.sh $(BUILD)/bin/testbed

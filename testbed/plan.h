@@ -55,10 +55,12 @@ struct plan_iface {
 /* One program to run: argv[argc] == NULL. */
 struct plan_argv { char **argv; size_t argc; };
 
+union plan_ip { struct in_addr v4; struct in6_addr v6; };
+
 struct plan_route {
 	int family;                  /* AF_INET or AF_INET6 */
 	bool is_default;             /* DEST was "default" (len 0) */
-	union { struct in_addr v4; struct in6_addr v6; } dst, gw;
+	union plan_ip dst, gw;
 	unsigned len;                /* prefix length of dst */
 	size_t iface;                /* index into the host's ifaces */
 	bool explicit_;              /* from a route= line, not computed */
