@@ -15,6 +15,7 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -405,6 +406,8 @@ static void port_rx(struct worker *wk, struct port *p)
 	struct wire *w = p->w;
 	int dir = p->idx;
 	struct dir_stats *st = &w->st[dir];
+	/* one clock read per batch: the frames of a batch arrived together */
+	mono_ns now = mono_now();
 
 	while (p->up) {
 		struct frame *f = pool_get(&wk->pool);
@@ -448,7 +451,7 @@ static void port_rx(struct worker *wk, struct port *p)
 			pool_put(&wk->pool, f);
 			continue;
 		}
-		lane_enqueue(l, f, mono_now(), &w->io[dir]);
+		lane_enqueue(l, f, now, &w->io[dir]);
 		heap_update(wk, l);
 	}
 }
@@ -464,31 +467,49 @@ static void run_due(struct worker *wk, mono_ns now)
 	}
 }
 
-static void arm_timer(struct worker *wk)
+/* Arm the timer for the next event, SPIN early (the rest is busy-polled:
+ * timer wake-ups on a loaded or virtual machine are late by tens of us).
+ * Returns 1 when the next event is so close that the loop should poll. */
+static int arm_timer(struct worker *wk, mono_ns now)
 {
 	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
+	mono_ns spin = wk->emu->o.spin_ns;
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
+	if (next != INT64_MAX && spin > 0) {
+		if (next - now <= spin)
+			return 1;
+		next -= spin;
+	}
 	if (next == wk->armed)
-		return;
+		return 0;
 	struct itimerspec its = { 0 };
 	if (next != INT64_MAX)
 		its.it_value = mono_to_timespec(next > 0 ? next : 1);
 	if (timerfd_settime(wk->tfd, TFD_TIMER_ABSTIME, &its, NULL))
 		log_err("worker %d: timerfd: %s", wk->id, strerror(errno));
 	wk->armed = next;
+	return 0;
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	struct epoll_event ev[64];
+	int poll_only = 0;
 
 	/* default timer slack (50 us) would blur every deadline */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	if (wk->emu->o.rt_prio > 0) {
+		struct sched_param sp = { .sched_priority = wk->emu->o.rt_prio };
+		int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (rc)
+			log_warn("worker %d: SCHED_FIFO %d refused: %s; running without", wk->id,
+				 wk->emu->o.rt_prio, strerror(rc));
+	}
 	while (!wk->stop) {
-		int n = epoll_wait(wk->epfd, ev, 64, -1);
+		int n = epoll_wait(wk->epfd, ev, 64, poll_only ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
 			log_err("worker %d: epoll_wait: %s", wk->id, strerror(errno));
 			break;
@@ -528,7 +549,7 @@ static void *worker_main(void *arg)
 		run_due(wk, now);
 		if (wk->down.n)
 			ports_retry(wk, now);
-		arm_timer(wk);
+		poll_only = arm_timer(wk, now);
 	}
 	return NULL;
 }

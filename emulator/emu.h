@@ -21,6 +21,8 @@ struct emu_opts {
 	int threads;              /* >= 1 */
 	const char *pcap_dir;     /* NULL: no capture by default */
 	size_t pool_frames;       /* frames per worker pool */
+	int64_t spin_ns;          /* busy-poll this long before a deadline */
+	int rt_prio;              /* > 0: workers run SCHED_FIFO at this priority */
 };
 
 struct emu;

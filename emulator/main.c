@@ -43,6 +43,9 @@ static void usage(FILE *out)
 		"  --threads N       event-loop threads (default: online CPUs)\n"
 		"  --pcap DIR        capture every wire to DIR/WIRE-a.pcap, WIRE-b.pcap\n"
 		"  --pool N          frame buffers per thread (default 65536)\n"
+		"  --spin DURATION   busy-poll this long before each deadline instead of\n"
+		"                    sleeping (default 50us; 0 sleeps until the timer)\n"
+		"  --realtime[=PRIO] run the event loops SCHED_FIFO (default PRIO 10)\n"
 		"  --log FILE        log to FILE instead of stderr\n"
 		"  --ready-fd N      write \"ready\\n\" to fd N once ports and ctl are up\n"
 		"  --verbose         log debug messages\n"
@@ -239,10 +242,12 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "spin", required_argument, NULL, 'S' },
+		{ "realtime", optional_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct emu_opts o = { .threads = 0, .pool_frames = 65536 };
+	struct emu_opts o = { .threads = 0, .pool_frames = 65536, .spin_ns = 50 * NS_PER_US };
 	const char *ctl_path = NULL;
 	int ready_fd = -1, seeded = 0, opt;
 	uint64_t v;
@@ -279,6 +284,17 @@ int main(int argc, char **argv)
 			ready_fd = (int)v;
 			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
+		case 'S':
+			if (parse_duration(optarg, &o.spin_ns) || o.spin_ns > NS_PER_SEC / 10)
+				die("--spin takes a duration up to 100ms such as 50us, not '%s'", optarg);
+			break;
+		case 'R':
+			o.rt_prio = 10;
+			if (optarg && parse_u64(optarg, 1, 99, &v))
+				die("--realtime takes a priority from 1 to 99, not '%s'", optarg);
+			if (optarg)
+				o.rt_prio = (int)v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -294,8 +310,10 @@ int main(int argc, char **argv)
 	}
 	if (!seeded)
 		o.seed = (uint64_t)wall_now_ns() ^ ((uint64_t)getpid() << 32);
-	log_info("seed %llu (repeat a run with --seed %llu), %d threads",
-		 (unsigned long long)o.seed, (unsigned long long)o.seed, o.threads);
+	char spin[UNITS_BUFSZ];
+	log_info("seed %llu (repeat a run with --seed %llu), %d threads, spin %s%s",
+		 (unsigned long long)o.seed, (unsigned long long)o.seed, o.threads,
+		 fmt_duration(spin, o.spin_ns), o.rt_prio ? ", SCHED_FIFO" : "");
 
 	/* standalone wire: parse its attributes before starting anything */
 	struct ctl_cmd w0;

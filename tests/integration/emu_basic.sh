@@ -96,6 +96,17 @@ printf 'wire \001\377 add\n' | timeout 5 python3 -c 'import socket,sys; s=socket
 [ $bad = 0 ] && ctl list >/dev/null && kill -0 "$emu_pid" && ok emu_bad_commands \
 	|| fail emu_bad_commands "a bad command was not answered with an error, or the daemon died"
 
+# wires added and removed at run time: the TAPs they open come and go
+ctl wire add w1 "tap://${id}x" "tap://${id}y" delay=1ms loss=gilbert:p=1%,r=30% >/dev/null
+if ip link show "${id}x" >/dev/null 2>&1 && ctl list | grep -q "^wire w1 "; then
+	ctl wire add w1 "tap://${id}x" "tap://${id}y" 2>/dev/null && fail emu_wire_add_del "added w1 twice"
+	ctl wire del w1 >/dev/null
+	wait_for 5 sh -c "! ip link show ${id}x" && ! ctl list | grep -q "^wire w1 " && ok emu_wire_add_del \
+		|| fail emu_wire_add_del "w1 still there after wire del"
+else
+	fail emu_wire_add_del "wire add w1 did not open its TAPs: $(ctl list)"
+fi
+
 # clean exit on SIGTERM removes the control socket
 kill -TERM "$emu_pid"
 wait "$emu_pid"; rc=$?
