@@ -14,3 +14,10 @@ $(eval $(call unittest,test_agent_auth,tests/unit/test_agent_auth.c,agents tb,$(
 $(eval $(call unittest,test_agent_duty,tests/unit/test_agent_duty.c,agents tb,$(CRYPTO_LIBS)))
 # lib/xalloc.c and lib/units.c named directly rather than libtb.a: only they are needed
 $(eval $(call fuzzer,fuzz_agent_msg,tests/fuzz/fuzz_agent_msg.c lib/xalloc.c lib/units.c,agents,$(CRYPTO_LIBS),tests/fuzz/fuzz_agent_msg_seeds))
+
+# make bench-agents: appliances per process and per ISP server (agents/bench.sh)
+.PHONY: bench-agents
+bench-agents: $(BUILD)/bin/appliance $(BUILD)/bin/ispd $(BUILD)/bin/centerd $(BUILD)/bin/agents-keygen
+	@BIN=$(BUILD)/bin agents/bench.sh
+BENCH_TARGETS += bench-agents
+$(eval $(call unittest,test_agent_isp,tests/unit/test_agent_isp.c,agents tb,$(CRYPTO_LIBS)))
