@@ -49,8 +49,9 @@ struct appl_group *appl_group_new(const struct appl_params *p, const struct key_
 	g->p = *p;
 	g->n = n;
 	g->a = xcalloc(n ? n : 1, sizeof(*g->a));
-	/* 1 ms ticks, 4096 slots: a 4 s turn; longer sleeps wait a turn or more */
-	g->wheel = wheel_new((uint32_t)n, NS_PER_MS, 4096, now);
+	/* 1 ms ticks, 4096 slots: a 4 s turn; longer sleeps wait a turn or more.
+	 * A group of one (thread-per-appliance) needs no more than a few slots. */
+	g->wheel = wheel_new((uint32_t)n, NS_PER_MS, n < 64 ? 16 : 4096, now);   /* small groups: a small wheel */
 	for (size_t i = 0; i < n; i++) {
 		bool awake;
 		int64_t rem;

@@ -130,11 +130,33 @@ uint32_t wheel_expire(struct wheel *w, mono_ns now, void (*fn)(void *, uint32_t,
 	return fired;
 }
 
+/* The earliest due tick: the first slot from cur holding an entry due in
+ * this turn, else the smallest due seen (entries a turn or more away).
+ * O(slots) at worst, which matters only for sparse wheels, where it is
+ * what lets a thread sleep instead of waking every tick. */
+static uint64_t next_due(const struct wheel *w)
+{
+	uint64_t best = UINT64_MAX;
+	for (uint64_t s = 0; s <= w->mask; s++) {
+		uint64_t tick = w->cur + s;
+		for (uint32_t i = w->head[tick & w->mask]; i != NIL; i = w->e[i].next) {
+			if (w->e[i].due <= tick)
+				return w->e[i].due;
+			if (w->e[i].due < best)
+				best = w->e[i].due;
+		}
+	}
+	return best;
+}
+
 int wheel_timeout_ms(const struct wheel *w, mono_ns now)
 {
 	if (!w->count)
 		return -1;
-	mono_ns next = w->origin + (mono_ns)(tick_of(w, now) + 1) * w->tick_ns;
-	int64_t ms = (next - now + NS_PER_MS - 1) / NS_PER_MS;
-	return ms < 1 ? 1 : (int)ms;
+	uint64_t due = next_due(w);
+	mono_ns at = w->origin + (mono_ns)due * w->tick_ns;
+	if (at <= now)
+		return 0;
+	int64_t ms = (at - now + NS_PER_MS - 1) / NS_PER_MS;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }

@@ -26,8 +26,8 @@ uint32_t wheel_count(const struct wheel *w);
 /* Calls fn(arg, i, now) for every entry due at or before now, each disarmed
  * before its call (fn may re-add it); returns how many fired. */
 uint32_t wheel_expire(struct wheel *w, mono_ns now, void (*fn)(void *arg, uint32_t i, mono_ns now), void *arg);
-/* Milliseconds until the next tick boundary if anything is armed, else -1:
- * an upper bound for epoll_wait. */
+/* Milliseconds until the earliest armed entry is due (0: now), -1 if none:
+ * the timeout for epoll_wait. */
 int wheel_timeout_ms(const struct wheel *w, mono_ns now);
 
 #endif

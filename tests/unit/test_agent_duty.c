@@ -112,6 +112,20 @@ TEST(wheel_fires_each_once_on_time)
 	wheel_free(w);
 }
 
+TEST(wheel_timeout_is_the_earliest_due)
+{
+	struct wheel *w = wheel_new(3, NS_PER_MS, 64, 0);   /* 64 ms turn */
+	CHECK_EQ_INT(wheel_timeout_ms(w, 0), -1);
+	wheel_add(w, 0, 250 * NS_PER_MS);                   /* several turns away */
+	CHECK_EQ_INT(wheel_timeout_ms(w, 0), 250);
+	wheel_add(w, 1, 30 * NS_PER_MS);
+	CHECK_EQ_INT(wheel_timeout_ms(w, 10 * NS_PER_MS), 20);
+	wheel_del(w, 1);
+	CHECK_EQ_INT(wheel_timeout_ms(w, 100 * NS_PER_MS), 150);
+	CHECK_EQ_INT(wheel_timeout_ms(w, 300 * NS_PER_MS), 0);   /* overdue */
+	wheel_free(w);
+}
+
 static struct wheel *rw;
 static int refires;
 static void rearm(void *arg, uint32_t i, mono_ns now) { refires++; wheel_add(rw, i, now); (void)arg; }
