@@ -16,5 +16,8 @@ struct command {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_guest(int argc, char **argv);
 
 #endif

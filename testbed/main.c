@@ -10,6 +10,12 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
 	{ "check", cmd_check, "FILE [NAME=VALUE...] [--json]",
 	  "parse and validate a topology, print its plan" },
+	{ "exec", cmd_exec, "TESTBED HOST -- CMD [ARGS...]",
+	  "run a command on a host: its output and exit status" },
+	{ "console", cmd_console, "TESTBED HOST",
+	  "attach to a host's console (detach with Ctrl-])" },
+	{ "guest", cmd_guest, "start|stop|status TESTBED ...",
+	  "plumbing: one guest from a host description file" },
 	{ "help", cmd_help, "", "print this list" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

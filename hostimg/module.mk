@@ -1,0 +1,23 @@
+# hostimg/ — guest images (docs/guests.md).
+#
+# tbinit is linked statically (it is PID 1 of UML and QEMU guests, whose
+# root has no C library) and only in the release variant: sanitizers do not
+# link statically.  `make images` builds $(BUILD)/images/ with mkimages.sh from tbinit and
+# whatever agents are in $(BUILD)/bin at that time (build them first).
+TBINIT_SRCS := hostimg/tbinit.c lib/frame.c lib/hostcfg.c lib/nl.c lib/units.c lib/xalloc.c
+
+ifeq ($(VARIANT),release)
+programs: $(BUILD)/bin/tbinit
+$(BUILD)/bin/tbinit: $(TBINIT_SRCS) lib/frame.h lib/hostcfg.h lib/nl.h lib/units.h lib/xalloc.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Ilib \
+		$(shell pkg-config --cflags libnl-3.0) -static -o $@ $(TBINIT_SRCS) \
+		-lnl-route-3 -lnl-3 -lpthread -lm
+endif
+
+.PHONY: images
+images: $(BUILD)/bin/tbinit
+	@hostimg/mkimages.sh $(BUILD)
+
+# unit tests of the modules the guest layer shares with tbinit
+$(eval $(call unittest,test_hostcfg,tests/unit/test_hostcfg.c,tb,))

@@ -1,0 +1,704 @@
+/* tbinit — the init of every testbed guest (and the supervisor of a netns
+ * host).
+ *
+ * Owns, inside the guest: mounting the pseudo file systems, loading the
+ * kernel modules the image lists, the hostname, the network (interfaces up,
+ * IPv4/IPv6 addresses, routes, forwarding), the run= programs (restarted
+ * with back-off when they die, their output sent to the host), the READY
+ * signal, exec requests and power-off.  It talks to the host only over the
+ * control line (frames of lib/frame.h), never over the experiment network:
+ *
+ *   guest -> host   H hello   M tbinit message   R ready   F? (none)
+ *                   L program output (id = program index)
+ *                   O/E exec stdout/stderr   X exec exit status
+ *                   G config request
+ *   host -> guest   F config text   C exec (argv, NUL-separated)
+ *                   K kill an exec   P power off
+ *
+ * As PID 1 (UML, QEMU) it reads tb.* words from the kernel command line:
+ *   tb.ctl=DEV   control line device        tb.con=DEV   console device
+ *   tb.cfg=PATH  config file (UML: on the hostfs-mounted host dir)
+ *   tb.hostdir=PATH  host directory to mount with hostfs at /host
+ * Without tb.cfg the config is requested over the control line (QEMU).
+ * As a netns supervisor: tbinit --netns --config PATH --ctl-fd N --console-fd N. */
+#include "frame.h"
+#include "hostcfg.h"
+#include "nl.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sched.h>
+
+enum child_kind { CH_PROG, CH_EXEC, CH_SHELL };
+
+struct child {
+	enum child_kind kind;
+	uint32_t id;          /* program index or exec id */
+	pid_t pid;            /* 0: not running */
+	int out, err;         /* pipes, -1 when closed */
+	int status;           /* wait status once reaped */
+	int reaped;
+	char **argv;          /* programs: for restarts */
+	int64_t started, next_start;  /* ns, CLOCK_MONOTONIC */
+	unsigned restarts;
+};
+
+static int pid1;
+static int ctl = -1;
+static const char *console_dev;
+static int console_fd = -1;
+static VEC(struct child *) children;
+static struct hostcfg cfg;
+static int powering_off;
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* tbinit's own messages go to the host (M frames) and, before the control
+ * line is open, to the console. */
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (ctl >= 0 && frame_write_str(ctl, 'M', 0, buf) == 0)
+		return;
+	fprintf(stderr, "tbinit: %s\n", buf);
+}
+
+static void do_mounts(void)
+{
+	mkdir("/proc", 0755);
+	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");  /* EBUSY if the kernel did */
+	mkdir("/dev/pts", 0755);
+	mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666");
+	/* the root is shared read-only by every guest: all writes go to
+	 * this guest's own memory */
+	mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+	mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mount("tmpfs", "/var", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+	mkdir("/var/log", 0755);
+	mkdir("/var/tmp", 01777);
+}
+
+/* Modules listed in /lib/modules/RELEASE/tbinit.list, in load order (the
+ * image build resolves dependencies). */
+static void load_modules(void)
+{
+	struct utsname u;
+	char path[1024], line[256];
+	FILE *f;
+
+	if (uname(&u) < 0)
+		return;
+	snprintf(path, sizeof(path), "/lib/modules/%s/tbinit.list", u.release);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0])
+			continue;
+		snprintf(path, sizeof(path), "/lib/modules/%s/%s", u.release, line);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			msg("module %s: %s", line, strerror(errno));
+			continue;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+			msg("module %s: %s", line, strerror(errno));
+		close(fd);
+	}
+	fclose(f);
+}
+
+static char *cmdline_arg(const char *cmdline, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = cmdline;
+	while (p && *p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			const char *v = p + kl + 1;
+			return xstrndup(v, strcspn(v, " \n"));
+		}
+		p = strchr(p, ' ');
+	}
+	return NULL;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	if (!f)
+		return NULL;
+	FILE *m = open_memstream(&buf, &len);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static void write_sysctl(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, v, strlen(v)) < 0)
+		msg("%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void set_raw(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t) < 0)
+		return;      /* a socketpair (netns): nothing to do */
+	cfmakeraw(&t);
+	tcsetattr(fd, TCSANOW, &t);
+}
+
+/* Interfaces appear when their driver is up (virtio_net is a module; a
+ * netns host's TAP is made by the host just before): wait a little. */
+static int wait_ifindex(struct nl_sock *sk, const char *dev)
+{
+	int64_t deadline = now_ns() + 10 * 1000000000LL;
+	int idx;
+	while ((idx = tbnl_ifindex(sk, dev)) < 0 && now_ns() < deadline)
+		usleep(20000);
+	return idx;
+}
+
+static int setup_network(void)
+{
+	struct nl_sock *sk;
+	int rc, bad = 0;
+
+	rc = tbnl_open(&sk);
+	if (rc < 0) {
+		msg("netlink: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = tbnl_link_up(sk, "lo")) < 0)
+		msg("lo up: %s", strerror(-rc)), bad = 1;
+	for (size_t i = 0; i < cfg.nics.n; i++) {
+		const char *dev = cfg.nics.v[i].dev;
+		if (wait_ifindex(sk, dev) < 0) {
+			msg("%s: no such interface", dev);
+			bad = 1;
+			continue;
+		}
+		if ((rc = tbnl_link_up(sk, dev)) < 0)
+			msg("%s up: %s", dev, strerror(-rc)), bad = 1;
+	}
+	for (size_t i = 0; i < cfg.addrs.n; i++)
+		if ((rc = tbnl_addr_add(sk, cfg.addrs.v[i].dev, cfg.addrs.v[i].cidr)) < 0 && rc != -EEXIST)
+			msg("address %s on %s: %s", cfg.addrs.v[i].cidr, cfg.addrs.v[i].dev,
+			    strerror(-rc)), bad = 1;
+	for (size_t i = 0; i < cfg.routes.n; i++)
+		if ((rc = tbnl_route_add(sk, cfg.routes.v[i].dest, cfg.routes.v[i].gw)) < 0 && rc != -EEXIST)
+			msg("route %s via %s: %s", cfg.routes.v[i].dest, cfg.routes.v[i].gw,
+			    strerror(-rc)), bad = 1;
+	if (cfg.forward) {
+		write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+		write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	}
+	tbnl_close(sk);
+	return bad ? -EIO : 0;
+}
+
+static char *const child_env[] = {
+	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/", "TERM=vt100", NULL
+};
+
+/* Fork a child with stdout/stderr on pipes (or on the console for the
+ * shell).  Returns the pid or -errno. */
+static pid_t start_child(struct child *c, char *const argv[])
+{
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid;
+
+	if (c->kind != CH_SHELL && (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid();
+		if (c->kind == CH_SHELL) {
+			int fd = open(console_dev, O_RDWR);
+			if (fd < 0)
+				_exit(127);
+			ioctl(fd, TIOCSCTTY, 1);
+			dup2(fd, 0); dup2(fd, 1); dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		} else {
+			int nul = open("/dev/null", O_RDONLY);
+			dup2(nul >= 0 ? nul : 0, 0);
+			dup2(out[1], 1);
+			dup2(err[1], 2);
+		}
+		if (chdir("/") < 0)
+			_exit(127);
+		execvpe(argv[0], argv, child_env);
+		fprintf(stderr, "tbinit: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (c->kind != CH_SHELL) {
+		close(out[1]);
+		close(err[1]);
+		c->out = out[0];
+		c->err = err[0];
+	} else {
+		c->out = c->err = -1;
+	}
+	c->pid = pid;
+	c->reaped = 0;
+	c->started = now_ns();
+	return pid;
+}
+
+static struct child *new_child(enum child_kind kind, uint32_t id)
+{
+	struct child *c = xcalloc(1, sizeof(*c));
+	c->kind = kind;
+	c->id = id;
+	c->out = c->err = -1;
+	VEC_PUSH(children, c);
+	return c;
+}
+
+static void start_programs(void)
+{
+	for (size_t i = 0; i < cfg.runs.n; i++) {
+		struct child *c = new_child(CH_PROG, (uint32_t)i);
+		if (hostcfg_split_argv(cfg.runs.v[i], &c->argv) < 0)
+			continue;   /* hostcfg_parse already checked it */
+		pid_t pid = start_child(c, c->argv);
+		if (pid < 0)
+			msg("run %s: %s", cfg.runs.v[i], strerror(-pid));
+		else
+			msg("started program %zu (pid %d): %s", i, pid, cfg.runs.v[i]);
+	}
+}
+
+static void start_shell(void)
+{
+	static char *sh[] = { "/bin/sh", NULL };
+	struct child *c = NULL;
+	if (!console_dev)
+		return;
+	for (size_t i = 0; i < children.n; i++)
+		if (children.v[i]->kind == CH_SHELL)
+			c = children.v[i];
+	if (!c)
+		c = new_child(CH_SHELL, 0);
+	if (!c->argv)
+		c->argv = sh;
+	start_child(c, c->argv);
+}
+
+static void handle_exec(uint32_t id, const char *data, size_t len)
+{
+	VEC(char *) av = { 0 };
+	size_t i = 0;
+	while (i < len) {
+		size_t n = strnlen(data + i, len - i);
+		VEC_PUSH(av, xstrndup(data + i, n));
+		i += n + 1;
+	}
+	if (av.n == 0) {
+		if (frame_write_str(ctl, 'E', id, "tbinit: empty command\n") < 0 ||
+		    frame_write_str(ctl, 'X', id, "exit 127") < 0)
+			msg("control line write failed");
+		free(av.v);
+		return;
+	}
+	VEC_PUSH(av, NULL);
+	struct child *c = new_child(CH_EXEC, id);
+	c->argv = av.v;
+	pid_t pid = start_child(c, c->argv);
+	if (pid < 0) {
+		char buf[128];
+		snprintf(buf, sizeof(buf), "tbinit: %s\n", strerror(-pid));
+		if (frame_write_str(ctl, 'E', id, buf) < 0 || frame_write_str(ctl, 'X', id, "exit 127") < 0)
+			msg("control line write failed");
+		c->reaped = 1;
+		c->status = 127 << 8;
+	}
+}
+
+static void terminate_all(void)
+{
+	for (size_t i = 0; i < children.n; i++)
+		if (children.v[i]->pid > 0 && !children.v[i]->reaped)
+			kill(-children.v[i]->pid, SIGTERM);
+	int64_t deadline = now_ns() + 3 * 1000000000LL;
+	for (;;) {
+		pid_t p = waitpid(-1, NULL, WNOHANG);
+		if (p < 0 && errno == ECHILD)
+			break;
+		if (now_ns() > deadline) {
+			for (size_t i = 0; i < children.n; i++)
+				if (children.v[i]->pid > 0)
+					kill(-children.v[i]->pid, SIGKILL);
+			if (!pid1)
+				kill(0, SIGKILL) ;
+			break;
+		}
+		if (p <= 0)
+			usleep(20000);
+	}
+}
+
+static void power_off(void)
+{
+	powering_off = 1;
+	msg("powering off");
+	terminate_all();
+	sync();
+	if (pid1) {
+		reboot(RB_POWER_OFF);
+		for (;;)
+			pause();
+	}
+	exit(0);
+}
+
+static int load_config(const char *cfgpath, struct frame_reader *rd)
+{
+	char *text = NULL, *err = NULL;
+	int rc;
+
+	if (cfgpath) {
+		text = read_file(cfgpath);
+		if (!text) {
+			msg("cannot read config %s: %s", cfgpath, strerror(errno));
+			return -errno;
+		}
+	} else {
+		/* ask the host over the control line and wait for the answer */
+		if (frame_write_str(ctl, 'G', 0, "config") < 0)
+			return -EIO;
+		struct frame f;
+		while (!text) {
+			while (frame_next(rd, &f) == 1)
+				if (f.type == 'F') {
+					text = xstrndup(f.data, f.len);
+					break;
+				}
+			if (text)
+				break;
+			long n = frame_read_fd(rd, ctl);
+			if (n < 0 && n != -EAGAIN)
+				return (int)n;
+			if (n == 0)
+				return -EPIPE;
+		}
+	}
+	rc = hostcfg_parse(text, &cfg, &err);
+	if (rc < 0)
+		msg("config: %s", err);
+	free(err);
+	free(text);
+	return rc;
+}
+
+static void child_exited(struct child *c)
+{
+	char buf[64];
+	int st = c->status;
+	if (WIFSIGNALED(st))
+		snprintf(buf, sizeof(buf), "signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, sizeof(buf), "exit %d", WEXITSTATUS(st));
+	if (c->kind == CH_EXEC) {
+		if (frame_write_str(ctl, 'X', c->id, buf) < 0)
+			msg("control line write failed");
+	} else if (c->kind == CH_PROG && !powering_off) {
+		int64_t ran = now_ns() - c->started;
+		if (ran > 30 * 1000000000LL)
+			c->restarts = 0;
+		int64_t delay = 1000000000LL << (c->restarts < 5 ? c->restarts : 5);
+		if (delay > 30 * 1000000000LL)
+			delay = 30 * 1000000000LL;
+		c->restarts++;
+		c->next_start = now_ns() + delay;
+		msg("program %u (pid %d) ended (%s); restart in %lld ms", c->id, c->pid, buf,
+		    (long long)(delay / 1000000));
+		c->pid = 0;
+	} else if (c->kind == CH_SHELL && !powering_off) {
+		c->pid = 0;
+		c->next_start = now_ns() + 1000000000LL;
+	}
+}
+
+/* A child is finished when reaped and both pipes are at EOF. */
+static int child_done(struct child *c)
+{
+	return c->reaped && c->out < 0 && c->err < 0;
+}
+
+static void drain(struct child *c, int *fdp, char type)
+{
+	char buf[8192];
+	ssize_t n = read(*fdp, buf, sizeof(buf));
+	if (n > 0) {
+		char t = c->kind == CH_PROG ? 'L' : type;
+		if (c->kind == CH_PROG && type == 'E')
+			t = 'L';
+		if (frame_write(ctl, t, c->id, buf, n) < 0)
+			msg("control line write failed");
+		return;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	close(*fdp);
+	*fdp = -1;
+}
+
+static void loop(struct frame_reader *rd)
+{
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	for (;;) {
+		VEC(struct pollfd) p = { 0 };
+		VEC(struct child *) who = { 0 };
+		VEC(char) what = { 0 };
+		int64_t now = now_ns(), wake = -1;
+
+		VEC_PUSH(p, ((struct pollfd){ .fd = ctl, .events = POLLIN }));
+		VEC_PUSH(p, ((struct pollfd){ .fd = sfd, .events = POLLIN }));
+		for (size_t i = 0; i < children.n; i++) {
+			struct child *c = children.v[i];
+			if (c->out >= 0) {
+				VEC_PUSH(p, ((struct pollfd){ .fd = c->out, .events = POLLIN }));
+				VEC_PUSH(who, c);
+				VEC_PUSH(what, 'O');
+			}
+			if (c->err >= 0) {
+				VEC_PUSH(p, ((struct pollfd){ .fd = c->err, .events = POLLIN }));
+				VEC_PUSH(who, c);
+				VEC_PUSH(what, 'E');
+			}
+			if ((c->kind == CH_PROG || c->kind == CH_SHELL) && c->pid == 0 && c->next_start &&
+			    c->out < 0 && c->err < 0) {
+				if (c->next_start <= now) {
+					c->next_start = 0;
+					pid_t pid = start_child(c, c->argv);
+					if (pid > 0 && c->kind == CH_PROG)
+						msg("restarted program %u (pid %d)", c->id, pid);
+				} else {
+					int64_t ms = (c->next_start - now) / 1000000 + 1;
+					if (wake < 0 || ms < wake)
+						wake = ms;
+				}
+			}
+		}
+		int n = poll(p.v, p.n, wake < 0 ? -1 : (int)wake);
+		if (n < 0 && errno != EINTR)
+			msg("poll: %s", strerror(errno));
+		if (n > 0 && (p.v[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			long r = frame_read_fd(rd, ctl);
+			if (r == 0 || (r < 0 && r != -EAGAIN)) {
+				/* the host is gone: a netns supervisor stops with it */
+				if (!pid1)
+					power_off();
+				usleep(100000);  /* a serial line may report hangup until reopened */
+			}
+			struct frame f;
+			while (frame_next(rd, &f) == 1) {
+				if (f.type == 'C')
+					handle_exec(f.id, f.data, f.len);
+				else if (f.type == 'K') {
+					for (size_t i = 0; i < children.n; i++)
+						if (children.v[i]->kind == CH_EXEC && children.v[i]->id == f.id &&
+						    children.v[i]->pid > 0 && !children.v[i]->reaped)
+							kill(-children.v[i]->pid, SIGKILL);
+				} else if (f.type == 'P')
+					power_off();
+			}
+		}
+		if (n > 0 && (p.v[1].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+					power_off();
+			int st;
+			pid_t pid;
+			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+				for (size_t i = 0; i < children.n; i++)
+					if (children.v[i]->pid == pid && !children.v[i]->reaped) {
+						children.v[i]->reaped = 1;
+						children.v[i]->status = st;
+						if (children.v[i]->kind != CH_EXEC)
+							children.v[i]->reaped = 0, child_exited(children.v[i]);
+					}
+		}
+		for (size_t i = 2; n > 0 && i < p.n; i++)
+			if (p.v[i].revents) {
+				struct child *c = who.v[i - 2];
+				drain(c, what.v[i - 2] == 'O' ? &c->out : &c->err, what.v[i - 2]);
+			}
+		/* report finished execs (all output sent first) and forget them */
+		for (size_t i = 0; i < children.n;) {
+			struct child *c = children.v[i];
+			if (c->kind == CH_EXEC && child_done(c)) {
+				child_exited(c);
+				hostcfg_free_argv(c->argv);
+				free(c);
+				children.v[i] = children.v[--children.n];
+				continue;
+			}
+			i++;
+		}
+		VEC_FREE(p);
+		VEC_FREE(who);
+		VEC_FREE(what);
+	}
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 0 || v > 65535)
+		return -1;
+	return (int)v;
+}
+
+int main(int argc, char **argv)
+{
+	char *cfgpath = NULL, *ctldev = NULL, *hostdir = NULL;
+	struct frame_reader rd = { 0 };
+	sigset_t mask;
+	int rc;
+
+	pid1 = getpid() == 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pid1) {
+		do_mounts();
+		char *cl = read_file("/proc/cmdline");
+		ctldev = cmdline_arg(cl, "tb.ctl");
+		cfgpath = cmdline_arg(cl, "tb.cfg");
+		hostdir = cmdline_arg(cl, "tb.hostdir");
+		char *con = cmdline_arg(cl, "tb.con");
+		console_dev = con ? con : "/dev/console";
+		free(cl);
+		load_modules();
+		if (hostdir) {
+			mkdir("/host", 0755);
+			if (mount("none", "/host", "hostfs", 0, hostdir) < 0)
+				fprintf(stderr, "tbinit: mount hostfs %s: %s\n", hostdir, strerror(errno));
+		}
+		ctl = open(ctldev ? ctldev : "/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (ctl < 0) {
+			fprintf(stderr, "tbinit: cannot open control line %s: %s\n",
+				ctldev ? ctldev : "/dev/ttyS0", strerror(errno));
+			reboot(RB_POWER_OFF);
+			return 1;
+		}
+	} else {
+		/* netns supervisor: tbinit --netns --config PATH --ctl-fd N [--console-fd N] */
+		for (int i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--netns"))
+				continue;
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tbinit: %s needs a value\n", argv[i]);
+				return 2;
+			}
+			if (!strcmp(argv[i], "--config"))
+				cfgpath = argv[++i];
+			else if (!strcmp(argv[i], "--ctl-fd"))
+				ctl = parse_fd(argv[++i]);
+			else if (!strcmp(argv[i], "--console")) {
+				console_dev = argv[++i];
+			} else {
+				fprintf(stderr, "tbinit: unknown option %s\n", argv[i]);
+				return 2;
+			}
+		}
+		if (ctl < 0) {
+			fprintf(stderr, "tbinit: --ctl-fd is required outside a guest\n");
+			return 2;
+		}
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		/* our own hostname without touching the machine's */
+		if (unshare(CLONE_NEWUTS) < 0)
+			fprintf(stderr, "tbinit: unshare(UTS): %s\n", strerror(errno));
+	}
+	set_raw(ctl);
+	(void)console_fd;
+	if (frame_write_str(ctl, 'H', 0, "tbinit") < 0)
+		return 1;
+	rc = load_config(cfgpath, &rd);
+	if (rc < 0) {
+		msg("no usable configuration; powering off");
+		power_off();
+	}
+	if (sethostname(cfg.name, strlen(cfg.name)) < 0)
+		msg("sethostname: %s", strerror(errno));
+	rc = setup_network();
+	start_programs();
+	start_shell();
+	{
+		struct timespec ts;
+		char buf[96];
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		snprintf(buf, sizeof(buf), "uptime_ns=%lld network=%s",
+			 (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, rc < 0 ? "partial" : "ok");
+		if (frame_write_str(ctl, 'R', 0, buf) < 0)
+			return 1;
+	}
+	loop(&rd);
+	return 0;
+}

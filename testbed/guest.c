@@ -1,0 +1,619 @@
+/* guest — the kinds' registry and the testbed's side of the guest layer:
+ * start (fork the monitor), destroy, status, exec, console, records. */
+#include "guest.h"
+#include "frame.h"
+#include "log.h"
+#include "mono.h"
+#include "netns.h"
+#include "procinfo.h"
+#include "units.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const struct guest_ops *const kinds[] = {
+	&guest_uml_ops, &guest_qemu_ops, &guest_netns_ops,
+};
+
+const struct guest_ops *guest_ops_find(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kinds[i]->name, kind))
+			return kinds[i];
+	return NULL;
+}
+
+const char *guest_state_name(enum guest_state s)
+{
+	static const char *names[] = { "booting", "ready", "dead", "failed", "stopped", "unknown" };
+	return names[s];
+}
+
+const char *guest_images_dir(void)
+{
+	static char dir[PATH_MAX + 16];
+	const char *env = getenv("TB_IMAGES");
+	if (env && *env)
+		return env;
+	if (!dir[0]) {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return "build/images";
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;                   /* BUILD/bin */
+		slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;                   /* BUILD */
+		snprintf(dir, sizeof(dir), "%s/images", exe);
+	}
+	return dir;
+}
+
+char *guest_state_dir(const char *testbed)
+{
+	if (strchr(testbed, '/'))
+		return xstrdup(testbed);
+	return xasprintf("/run/testbed/%s", testbed);
+}
+
+char *guest_host_dir(const char *state_dir, const char *host)
+{
+	return xasprintf("%s/hosts/%s", state_dir, host);
+}
+
+int guest_record(const char *hostdir, const char *fmt, ...)
+{
+	char *path = xasprintf("%s/objects", hostdir), *line;
+	va_list ap;
+	int fd, rc = 0;
+
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	free(path);
+	if (fd < 0 || !line) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	size_t n = strlen(line);
+	line[n] = '\n';    /* vasprintf left room for the NUL: reuse it */
+	if (write(fd, line, n + 1) != (ssize_t)(n + 1))
+		rc = -EIO;
+	else if (fdatasync(fd) < 0 && errno != EINVAL)
+		rc = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	return rc;
+}
+
+struct record { char what[16]; char name[256]; pid_t pid; uint64_t start; };
+typedef VEC(struct record) record_vec;
+
+static void read_records(const char *hostdir, record_vec *out)
+{
+	char *path = xasprintf("%s/objects", hostdir), line[512];
+	FILE *f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct record r = { 0 };
+		char *save, *w = strtok_r(line, " \n", &save), *a, *b;
+		if (!w || strlen(w) >= sizeof(r.what))
+			continue;
+		strcpy(r.what, w);
+		a = strtok_r(NULL, " \n", &save);
+		b = strtok_r(NULL, " \n", &save);
+		if (!a)
+			continue;
+		if (!strcmp(w, "netns")) {
+			if (strlen(a) >= sizeof(r.name))
+				continue;
+			strcpy(r.name, a);
+		} else {
+			uint64_t pid, st;
+			if (!b || parse_u64(a, 1, INT32_MAX, &pid) < 0 || parse_u64(b, 0, UINT64_MAX, &st) < 0)
+				continue;
+			r.pid = (pid_t)pid;
+			r.start = st;
+		}
+		VEC_PUSH(*out, r);
+	}
+	fclose(f);
+}
+
+void guest_reap_objects(const char *hostdir, int keep_monitor)
+{
+	record_vec rs = { 0 };
+	read_records(hostdir, &rs);
+	/* processes first (newest first), then namespaces */
+	for (size_t i = rs.n; i-- > 0;) {
+		struct record *r = &rs.v[i];
+		if (!r->pid || (keep_monitor && !strcmp(r->what, "monitor")))
+			continue;
+		if (proc_alive(r->pid, r->start)) {
+			if (!strcmp(r->what, "guest"))
+				kill(-r->pid, SIGKILL);   /* the guest's process group */
+			kill(r->pid, SIGKILL);
+		} else if (!strcmp(r->what, "guest")) {
+			/* leader gone (kill -9): members of its group may remain,
+			 * e.g. UML's helper processes */
+			kill(-r->pid, SIGKILL);
+		}
+	}
+	for (size_t i = rs.n; i-- > 0;) {
+		struct record *r = &rs.v[i];
+		if (strcmp(r->what, "netns"))
+			continue;
+		pid_vec in = { 0 };
+		proc_in_netns(netns_path(r->name), &in);
+		for (size_t j = 0; j < in.n; j++)
+			kill(in.v[j], SIGKILL);
+		VEC_FREE(in);
+		netns_del(r->name);
+	}
+	VEC_FREE(rs);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int connect_ctl(const char *hostdir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl.sock", hostdir) >= (int)sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int find_monitor(const char *hostdir, pid_t *pid, uint64_t *start)
+{
+	record_vec rs = { 0 };
+	int found = 0;
+	read_records(hostdir, &rs);
+	for (size_t i = 0; i < rs.n; i++)
+		if (!strcmp(rs.v[i].what, "monitor")) {
+			*pid = rs.v[i].pid;
+			*start = rs.v[i].start;
+			found = 1;
+		}
+	VEC_FREE(rs);
+	return found;
+}
+
+int guest_destroy(const char *hostdir, int64_t timeout_ns)
+{
+	pid_t mon = 0;
+	uint64_t mstart = 0;
+	struct stat sb;
+
+	if (stat(hostdir, &sb) < 0)
+		return -errno;
+	if (find_monitor(hostdir, &mon, &mstart) && proc_alive(mon, mstart)) {
+		int fd = connect_ctl(hostdir);
+		if (fd >= 0) {
+			char t[32];
+			snprintf(t, sizeof(t), "%lld", (long long)(timeout_ns > 0 ? timeout_ns : 10 * NS_PER_SEC));
+			(void)!frame_write_str(fd, 'P', 0, t);
+		} else {
+			kill(mon, SIGTERM);
+		}
+		/* the monitor halts the guest, kills it after the timeout, and exits */
+		mono_ns deadline = mono_now() + (timeout_ns > 0 ? timeout_ns : 10 * NS_PER_SEC) + 2 * NS_PER_SEC;
+		while (proc_alive(mon, mstart) && mono_now() < deadline)
+			usleep(10000);
+		if (fd >= 0)
+			close(fd);
+	}
+	guest_reap_objects(hostdir, 0);
+	if (nftw(hostdir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		return -errno;
+	return 0;
+}
+
+char *guest_log_tail(const char *hostdir, int lines)
+{
+	char *path = xasprintf("%s/console.log", hostdir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return NULL;
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > 16384 ? size - 16384 : 0;
+	char *buf = xmalloc((size_t)(size - from) + 1);
+	ssize_t n = pread(fd, buf, (size_t)(size - from), from);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	/* keep the last LINES lines; drop control characters a console emits */
+	int seen = 0;
+	char *p = buf + n;
+	while (p > buf) {
+		if (p[-1] == '\n' && p != buf + n && ++seen >= lines)
+			break;
+		p--;
+	}
+	char *out = xmalloc(strlen(p) + 1), *o = out;
+	for (; *p; p++)
+		if (*p == '\n' || *p == '\t' || (unsigned char)*p >= 32)
+			*o++ = *p;
+	*o = 0;
+	free(buf);
+	return out;
+}
+
+int guest_start(const char *state_dir, const struct hostcfg *cfg,
+		const struct guest_start_opts *o, char **why)
+{
+	const char *kind = cfg->kind ? cfg->kind : "uml";
+	char *hostdir = guest_host_dir(state_dir, cfg->name), *path = NULL;
+	int rep[2] = { -1, -1 }, rc;
+	pid_t pid;
+
+	if (why)
+		*why = NULL;
+	if (!guest_ops_find(kind)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	char *hosts = xasprintf("%s/hosts", state_dir);
+	mkdir("/run/testbed", 0755);
+	mkdir(state_dir, 0755);
+	mkdir(hosts, 0755);
+	free(hosts);
+	if (mkdir(hostdir, 0755) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	path = xasprintf("%s/config", hostdir);
+	FILE *f = fopen(path, "we");
+	if (!f) {
+		rc = -errno;
+		goto out;
+	}
+	rc = hostcfg_write(f, cfg);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -EIO;
+	if (rc < 0)
+		goto out;
+	if (pipe2(rep, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	int tbns = -1;
+	if (o->netns && (tbns = netns_open(o->netns)) < 0) {
+		rc = tbns;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		if (tbns >= 0)
+			close(tbns);
+		goto out;
+	}
+	if (pid == 0) {
+		/* intermediate child: the monitor is its child, so that it is
+		 * adopted by init and nobody has to reap it */
+		close(rep[0]);
+		setsid();
+		pid_t mpid = fork();
+		if (mpid != 0)
+			_exit(mpid < 0 ? 1 : 0);
+		uint64_t st = 0;
+		if (proc_starttime(getpid(), &st) < 0 ||
+		    guest_record(hostdir, "monitor %d %llu", (int)getpid(), (unsigned long long)st) < 0)
+			_exit(1);
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		char *mlog = xasprintf("%s/monitor.log", hostdir);
+		if (log_to_file(mlog) < 0)
+			_exit(1);
+		free(mlog);
+		log_init("testbed-monitor");
+		if (tbns >= 0 && setns(tbns, CLONE_NEWNET) < 0) {
+			char *msg = xasprintf("FAILED cannot enter namespace %s: %s\n", o->netns, strerror(errno));
+			(void)!write(rep[1], msg, strlen(msg));
+			_exit(1);
+		}
+		if (tbns >= 0)
+			close(tbns);
+		_exit(guest_monitor_run(hostdir, o, rep[1]));
+	}
+	if (tbns >= 0)
+		close(tbns);
+	close(rep[1]);
+	rep[1] = -1;
+	waitpid(pid, NULL, 0);
+	/* the monitor writes one line: READY BOOT_NS or FAILED WHY... */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		char chunk[4096];
+		ssize_t n;
+		while ((n = read(rep[0], chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				fwrite(chunk, 1, n, m);
+		fclose(m);
+		if (!strncmp(buf, "READY ", 6)) {
+			rc = 0;
+		} else {
+			rc = -EIO;
+			if (why) {
+				if (!strncmp(buf, "FAILED ", 7))
+					*why = xstrdup(buf + 7);
+				else {
+					char *tail = guest_log_tail(hostdir, 15);
+					*why = xasprintf("the monitor ended without a word\n%s", tail ? tail : "");
+					free(tail);
+				}
+			}
+		}
+		free(buf);
+	}
+out:
+	if (rep[0] >= 0)
+		close(rep[0]);
+	if (rep[1] >= 0)
+		close(rep[1]);
+	free(path);
+	free(hostdir);
+	return rc;
+}
+
+static char *kv_get(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == '=')
+			return xstrndup(p + kl + 1, strcspn(p + kl + 1, "\n"));
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+int guest_status(const char *hostdir, struct guest_status *st)
+{
+	char *path = xasprintf("%s/state", hostdir), *text = NULL, *v;
+	FILE *f = fopen(path, "re");
+	size_t len = 0;
+	pid_t mon = 0;
+	uint64_t mstart = 0;
+
+	free(path);
+	memset(st, 0, sizeof(*st));
+	st->boot_ns = -1;
+	const char *slash = strrchr(hostdir, '/');
+	st->name = xstrdup(slash ? slash + 1 : hostdir);
+	if (!f) {
+		st->state = GUEST_UNKNOWN;
+		return errno == ENOENT ? -ENOENT : -errno;
+	}
+	FILE *m = open_memstream(&text, &len);
+	int ch;
+	while ((ch = fgetc(f)) != EOF)
+		fputc(ch, m);
+	fclose(f);
+	fclose(m);
+	st->kind = kv_get(text, "kind");
+	st->accel = kv_get(text, "accel");
+	st->reason = kv_get(text, "reason");
+	st->state = GUEST_UNKNOWN;
+	if ((v = kv_get(text, "state"))) {
+		for (int s = GUEST_BOOTING; s < GUEST_UNKNOWN; s++)
+			if (!strcmp(v, guest_state_name(s)))
+				st->state = s;
+		free(v);
+	}
+	uint64_t u;
+	if ((v = kv_get(text, "attempts"))) {
+		if (parse_u64(v, 0, 1000, &u) == 0)
+			st->attempts = (int)u;
+		free(v);
+	}
+	if ((v = kv_get(text, "boot_ns"))) {
+		if (parse_u64(v, 0, INT64_MAX, &u) == 0)
+			st->boot_ns = (int64_t)u;
+		free(v);
+	}
+	if ((v = kv_get(text, "started_wall_ns"))) {
+		if (parse_u64(v, 0, INT64_MAX, &u) == 0)
+			st->started_wall_ns = (int64_t)u;
+		free(v);
+	}
+	free(text);
+
+	/* processes: the monitor and everything under it */
+	pid_vec procs = { 0 };
+	int alive = find_monitor(hostdir, &mon, &mstart) && proc_alive(mon, mstart);
+	if (alive) {
+		VEC_PUSH(procs, mon);
+		proc_descendants(mon, &procs);
+	}
+	if ((st->state == GUEST_READY || st->state == GUEST_BOOTING) && !alive) {
+		st->state = GUEST_DEAD;
+		if (!st->reason)
+			st->reason = xstrdup("its monitor is gone");
+	}
+	for (size_t i = 0; i < procs.n; i++) {
+		st->pss += proc_pss(procs.v[i]);
+		st->cpu_ns += proc_cpu_ns(procs.v[i]);
+	}
+	st->nprocs = (int)procs.n;
+	VEC_FREE(procs);
+	return 0;
+}
+
+void guest_status_free(struct guest_status *st)
+{
+	free(st->name);
+	free(st->kind);
+	free(st->accel);
+	free(st->reason);
+	memset(st, 0, sizeof(*st));
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+int guest_exec(const char *hostdir, char *const argv[], int out_fd, int err_fd, int *status)
+{
+	struct frame_reader rd = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	fd = connect_ctl(hostdir);
+	if (fd < 0)
+		return fd;
+	FILE *m = open_memstream(&buf, &len);
+	for (char *const *a = argv; *a; a++)
+		fwrite(*a, 1, strlen(*a) + 1, m);
+	fclose(m);
+	rc = frame_write(fd, 'C', 0, buf, len);
+	free(buf);
+	if (rc < 0)
+		goto out;
+	rc = -EPIPE;
+	for (;;) {
+		struct frame f;
+		long n = frame_read_fd(&rd, fd);
+		if (n <= 0) {
+			rc = n < 0 ? (int)n : -ECONNRESET;
+			break;
+		}
+		int done = 0;
+		while (!done && frame_next(&rd, &f) == 1) {
+			if (f.type == 'O')
+				(void)!write_all(out_fd, f.data, f.len);
+			else if (f.type == 'E')
+				(void)!write_all(err_fd, f.data, f.len);
+			else if (f.type == 'X') {
+				uint64_t v = 255;
+				if (!strncmp(f.data, "exit ", 5))
+					(void)!parse_u64(f.data + 5, 0, 255, &v);
+				else if (!strncmp(f.data, "signal ", 7) && parse_u64(f.data + 7, 0, 127, &v) == 0)
+					v += 128;
+				*status = (int)v;
+				rc = 0;
+				done = 1;
+			} else if (f.type == 'Z') {
+				(void)!write_all(err_fd, f.data, f.len);
+				(void)!write_all(err_fd, "\n", 1);
+				rc = -EAGAIN;
+				done = 1;
+			}
+		}
+		if (done)
+			break;
+	}
+out:
+	frame_reader_free(&rd);
+	close(fd);
+	return rc;
+}
+
+int guest_console(const char *hostdir, int in_fd, int out_fd, int detach_key)
+{
+	struct termios old, raw;
+	int fd, rc = 0, tty = isatty(in_fd);
+
+	fd = connect_ctl(hostdir);
+	if (fd < 0)
+		return fd;
+	rc = frame_write(fd, 'A', 0, NULL, 0);
+	if (rc < 0)
+		goto out;
+	if (tty && tcgetattr(in_fd, &old) == 0) {
+		raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(in_fd, TCSANOW, &raw);
+	} else {
+		tty = 0;
+	}
+	/* a newline makes the guest's shell print its prompt */
+	(void)!write(fd, "\n", 1);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = in_fd, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+		char buf[4096];
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (p[1].revents) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;             /* the guest is gone */
+			(void)!write_all(out_fd, buf, n);
+		}
+		if (p[0].revents) {
+			ssize_t n = read(in_fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			char *k = memchr(buf, detach_key, n);
+			if (k)
+				n = k - buf;
+			if (n > 0 && write_all(fd, buf, n) < 0)
+				break;
+			if (k)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(in_fd, TCSANOW, &old);
+out:
+	close(fd);
+	return rc;
+}

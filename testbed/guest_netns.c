@@ -1,0 +1,132 @@
+/* guest_netns — hosts that are network namespaces: no guest kernel, the
+ * lightest kind.
+ *
+ * Each host gets a namespace "tb-TESTBED-HOST" (recorded before it is
+ * made), one vde_plug2tap per NIC started inside it (the TAP is named ethN
+ * there and joined to the segment's vde_switch), and tbinit as supervisor:
+ * the same init as the other kinds, minus mounts and modules, in its own
+ * UTS namespace for the hostname.  The console is a pty running a shell. */
+#include "guest.h"
+#include "log.h"
+#include "netns.h"
+#include "procinfo.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *ns_name(const char *hostdir)
+{
+	/* HOSTDIR = STATE/hosts/HOST, STATE = .../TESTBED */
+	char *d = xstrdup(hostdir), *host, *tb, *s;
+	s = strrchr(d, '/');
+	*s = 0;
+	host = s + 1;
+	s = strrchr(d, '/');      /* .../TESTBED/hosts */
+	*s = 0;
+	s = strrchr(d, '/');
+	tb = s ? s + 1 : d;
+	char *name = xasprintf("tb-%s-%s", tb, host);
+	free(d);
+	return name;
+}
+
+static int netns_prepare(struct guest_ctx *g)
+{
+	int rc, fd, log;
+	char *logp;
+
+	free(g->netns);
+	g->netns = ns_name(g->hostdir);
+	rc = guest_record(g->hostdir, "netns %s", g->netns);
+	if (rc < 0)
+		return rc;
+	rc = netns_add(g->netns);
+	if (rc == -EEXIST) {
+		/* left by an earlier attempt that is now cleaned up, or a
+		 * stale run: it is recorded as ours, so replace it */
+		netns_del(g->netns);
+		rc = netns_add(g->netns);
+	}
+	if (rc < 0)
+		return rc;
+	fd = netns_open(g->netns);
+	if (fd < 0)
+		return fd;
+	logp = xasprintf("%s/console.log", g->hostdir);
+	log = open(logp, O_WRONLY | O_APPEND | O_CLOEXEC);
+	free(logp);
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; rc == 0 && i < g->cfg->nics.n; i++) {
+		const char *argv[] = { "vde_plug2tap", "-s", g->cfg->nics.v[i].sw, g->cfg->nics.v[i].dev, NULL };
+		struct spawn_fd fds[] = { { nul, 0 }, { log, 1 }, { log, 2 } };
+		struct spawn_opts so = { .fds = fds, .n_fds = 3, .netns_fd = fd, .new_pgrp = 1,
+					 .pdeathsig = SIGKILL };
+		struct spawn_child c;
+		uint64_t st = 0;
+		rc = spawn_start(argv, &so, &c);
+		if (rc < 0)
+			break;
+		if (proc_starttime(c.pid, &st) < 0 ||
+		    (rc = guest_record(g->hostdir, "plug %d %llu", (int)c.pid, (unsigned long long)st)) < 0) {
+			spawn_abort(&c);
+			rc = rc < 0 ? rc : -ESRCH;
+			break;
+		}
+		rc = spawn_release(&c);
+	}
+	close(fd);
+	if (log >= 0)
+		close(log);
+	if (nul >= 0)
+		close(nul);
+	return rc;
+}
+
+static int netns_launch(struct guest_ctx *g, struct guest_launch *l)
+{
+	char *tbinit = xasprintf("%s/root/sbin/tbinit", g->images);
+	if (access(tbinit, X_OK) < 0) {
+		free(tbinit);
+		return -ENOENT;
+	}
+	VEC_PUSH(l->argv, tbinit);
+	VEC_PUSH(l->argv, xstrdup("--netns"));
+	VEC_PUSH(l->argv, xstrdup("--config"));
+	VEC_PUSH(l->argv, xasprintf("%s/config", g->hostdir));
+	VEC_PUSH(l->argv, xstrdup("--ctl-fd"));
+	VEC_PUSH(l->argv, xstrdup("3"));
+	if (g->console_path) {
+		VEC_PUSH(l->argv, xstrdup("--console"));
+		VEC_PUSH(l->argv, xstrdup(g->console_path));
+	}
+	l->netns_fd = netns_open(g->netns);
+	g->accel = "-";
+	return l->netns_fd < 0 ? l->netns_fd : 0;
+}
+
+static void netns_cleanup(struct guest_ctx *g)
+{
+	if (!g->netns)
+		return;
+	pid_vec in = { 0 };
+	proc_in_netns(netns_path(g->netns), &in);
+	for (size_t i = 0; i < in.n; i++)
+		kill(in.v[i], SIGKILL);
+	VEC_FREE(in);
+	netns_del(g->netns);
+}
+
+const struct guest_ops guest_netns_ops = {
+	.name = "netns",
+	.default_mem = 0,
+	.boot_timeout_ns = 20 * 1000000000LL,
+	.console_pty = 1,
+	.prepare = netns_prepare,
+	.launch = netns_launch,
+	.cleanup = netns_cleanup,
+};

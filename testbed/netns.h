@@ -1,0 +1,15 @@
+/* netns — named network namespaces, as `ip netns` makes them
+ * (/run/netns/NAME bind mounts), without running `ip`. */
+#ifndef TB_NETNS_H
+#define TB_NETNS_H
+
+/* Path of a named namespace: "/run/netns/NAME" (static buffer). */
+const char *netns_path(const char *name);
+/* Create NAME; -EEXIST if it exists. The caller stays in its namespace. */
+int netns_add(const char *name) __attribute__((warn_unused_result));
+/* Remove NAME (lazy unmount + unlink); 0 if it did not exist. */
+int netns_del(const char *name);
+/* Open NAME for setns(); fd or -errno. */
+int netns_open(const char *name);
+
+#endif
