@@ -200,6 +200,13 @@ static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const stru
 		held(l);
 		return;
 	}
+	if (!c->delay_ns && !c->jitter_ns && !l->dl_head) {
+		/* nothing to wait for and nobody to overtake: out at once,
+		 * rather than after the rest of the receive batch */
+		f->t = now;
+		send_one(l, f, now, io);
+		return;
+	}
 	held(l);
 	to_delay(l, f, now);
 }

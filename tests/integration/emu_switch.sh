@@ -84,6 +84,7 @@ rep=$(tcpdump -nr "$dir/cap/w0-a.pcap" 'icmp[icmptype] = icmp-echoreply' 2>/dev/
 	|| fail emu_pcap_capture "echo requests in w0-b.pcap: $req, replies in w0-a.pcap: $rep"
 
 # kill switch A: logged, counted, reconnected when it is back
+swpid=$(cat "$dir/swA.pid")
 killpid "$dir/plugA.pid"
 killpid "$dir/swA.pid"
 if wait_for 10 grep -q "port a .* is down" "$dir/emu.log" && ctl stats w0 | grep -q 'port a up=0 downs=1'; then
@@ -91,7 +92,7 @@ if wait_for 10 grep -q "port a .* is down" "$dir/emu.log" && ctl stats w0 | grep
 else
 	fail emu_switch_down_logged "log: $(tail -5 "$dir/emu.log"); $(ctl stats w0 | head -2)"
 fi
-wait_for 5 sh -c "! kill -0 $(cat "$dir/swA.pid") 2>/dev/null"
+wait_for 5 sh -c "! kill -0 $swpid 2>/dev/null"
 wait_for 5 sh -c "! ip -n $nsA link show $tapA"
 rm -f "$dir/swA.pid" "$dir/plugA.pid"
 start_side A && ip -n "$nsA" addr add 10.98.0.1/24 dev "$tapA"
