@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -330,6 +331,14 @@ int main(int argc, char **argv)
 			die("%s", err);
 	}
 
+	/* every port holds up to two descriptors: thousands of wires need more
+	 * than the usual soft limit of 1024 */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("cannot raise the descriptor limit: %s", strerror(errno));
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigset_t block, empty;
 	sigemptyset(&block);
