@@ -5,6 +5,8 @@ $(eval $(call archive,testbed,$(testbed_SRCS)))
 $(eval $(call program,testbed,testbed/main.c,testbed tb,$(NL_LIBS) -lm))
 
 # The topology parser and planner (h1): unit tests, fuzz target, benchmark.
+$(eval $(call unittest,test_topo,tests/unit/test_topo.c,testbed tb,$(NL_LIBS)))
+$(eval $(call unittest,test_plan,tests/unit/test_plan.c,testbed tb,$(NL_LIBS)))
 $(eval $(call fuzzer,fuzz_topo,tests/fuzz/fuzz_topo.c,testbed tb,$(NL_LIBS),topologies tests/broken))
 
 # make bench-parse: parse+plan time of generated topologies of 1000 to
