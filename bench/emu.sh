@@ -21,7 +21,9 @@
 # Everything it makes (namespaces tbbn*, switches, plugs, links, sinks, a
 # work directory) is removed on exit, also on failure or ^C.
 # Environment: TB_BUILD (build tree, default build), BENCH_SCALE (multiplies
-# every duration/count, default 1; 0.3 for a quick look).
+# every duration/count, default 1; 0.3 for a quick look), BENCH_DOCS=1
+# (also replace the "## Network emulator" section of docs/benchmarks.md with
+# bench/emu-doc.md followed by the table).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TB_BUILD:-build}
@@ -351,7 +353,7 @@ direct() {
 
 for k in $KINDS; do
 	log "scene D through $k"
-	if direct "$k" ceil -- --count "$(sc 1000000)" --size 64 --; then
+	if direct "$k" ceil -- --count "$(sc 500000)" --size 64 --; then
 		put D_fps "$k" "$(jget "$WORK/ceil.$k.tb" fps)"
 		put D_cpu_s "$k" "$(cat "$WORK/ceil.$k.cpu")"
 		put D_fps_per_core "$k" "$(awk -v n="$(jget "$WORK/ceil.$k.tb" unique)" -v c="$(cat "$WORK/ceil.$k.cpu")" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
@@ -469,3 +471,18 @@ echo
 cat "$OUT"
 echo
 echo "(table written to $OUT)"
+
+[ "${BENCH_DOCS:-0}" = 1 ] || exit 0
+python3 - "$ROOT/docs/benchmarks.md" "$ROOT/bench/emu-doc.md" "$OUT" <<'PY'
+import re, sys
+doc = open(sys.argv[1]).read()
+sec = open(sys.argv[2]).read().rstrip() + "\n\n" + open(sys.argv[3]).read().rstrip() + "\n"
+m = re.search(r"^## Network emulator\n.*?(?=^## |\Z)", doc, re.S | re.M)
+if m:
+    rest = doc[m.end():]
+    doc = doc[:m.start()] + sec + ("\n" + rest if rest else "")
+else:
+    doc = doc.rstrip() + "\n\n" + sec
+open(sys.argv[1], "w").write(doc)
+PY
+echo "(section \"## Network emulator\" of docs/benchmarks.md replaced)"
