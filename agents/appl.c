@@ -11,7 +11,7 @@
 
 const char *const appl_counter_names[AC_N] = {
 	"received", "sent", "malformed", "asleep_dropped", "replayed", "auth_failed",
-	"served", "unknown_device", "send_errors",
+	"served", "unknown_device", "send_errors", "retransmits",
 };
 
 enum sess { SESS_NONE, SESS_RESPONDED, SESS_DONE };
@@ -181,24 +181,27 @@ void appl_group_on_datagram(struct appl_group *g, const uint8_t *buf, size_t len
 		return;
 	}
 	if (m.type == MSG_CHALLENGE) {
-		if (a->sess != SESS_NONE && memcmp(a->ni, m.ni, NONCE_LEN) == 0) {
-			g->c[AC_REPLAYED]++;   /* this nonce was answered already */
-			return;
-		}
 		uint8_t proof[AUTH_MAX_LEN];
-		if (auth_nonce(a->na)) {
-			g->c[AC_SEND_ERRORS]++;
-			return;
+		if (a->sess != SESS_NONE && memcmp(a->ni, m.ni, NONCE_LEN) == 0) {
+			/* the ISP re-sent its challenge: our answer (or what followed)
+			 * was lost; answer the same, with the same Na */
+			g->c[AC_RETRANSMITS]++;
+		} else {
+			if (auth_nonce(a->na)) {
+				g->c[AC_SEND_ERRORS]++;
+				return;
+			}
+			memcpy(a->ni, m.ni, NONCE_LEN);
 		}
-		memcpy(a->ni, m.ni, NONCE_LEN);
 		a->sess = SESS_RESPONDED;
 		auth_appliance_proof(g->p.flags, &a->k, a->id, a->ni, a->na, proof);
 		send_to(g, from, fromlen,
 			msg_put_response(g->out, sizeof(g->out), g->p.flags, a->id, m.seq, a->ni, a->na, proof));
 		return;
 	}
-	/* PROOF: only for the nonce we sent last, once */
-	if (a->sess != SESS_RESPONDED || memcmp(a->na, m.na, NONCE_LEN) != 0) {
+	/* PROOF: only for the nonce we sent last (a PROOF of an earlier
+	 * exchange, or one arriving after we slept, is a replay) */
+	if (a->sess == SESS_NONE || memcmp(a->na, m.na, NONCE_LEN) != 0) {
 		g->c[AC_REPLAYED]++;
 		return;
 	}

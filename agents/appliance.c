@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 	}
 	pthread_attr_destroy(&attr);
 
-	char line[256];
+	char line[1024];
 	snprintf(line, sizeof(line), "appliances=%zu threads=%zu mode=%s port=%d isp=%s auth=%s seed=%llu",
 		 n, nw, tpa ? "thread-per-appliance" : "pool", first_port,
 		 netaddr_fmt((struct sockaddr *)&p.isp.ss, lbuf, sizeof(lbuf)),
@@ -293,7 +293,7 @@ int main(int argc, char **argv)
 	}
 	free(w);
 	int off = snprintf(line, sizeof(line), "stats appliances=%zu", n);
-	for (int k = 0; k < AC_N; k++)
+	for (int k = 0; k < AC_N && off < (int)sizeof(line); k++)
 		off += snprintf(line + off, sizeof(line) - off, " %s=%llu", appl_counter_names[k],
 				(unsigned long long)tot[k]);
 	log_info("%s", line);

@@ -14,13 +14,18 @@
 #define NO_PEER UINT32_MAX
 
 enum dev_state { DS_IDLE, DS_WAIT_RESP, DS_WAIT_DATA, DS_DONE };
+enum dev_flag {
+	DF_ANSWERED = 1,   /* answered a challenge in this round */
+	DF_HAS_NI = 2,     /* ni is this round's nonce */
+	DF_PROVED = 4,     /* we sent PROOF for ni: DATA with ni is acceptable */
+};
 
 struct isp_dev {
 	uint32_t id;
 	uint32_t peer;          /* index into peers, NO_PEER until registered */
 	struct dev_keys k;
 	uint8_t ni[NONCE_LEN];  /* the one outstanding challenge */
-	uint8_t state, status, attempts, answered;
+	uint8_t state, status, attempts, flags;   /* DF_* */
 	int32_t reading;
 	uint32_t latency_us;
 };
@@ -148,7 +153,10 @@ static void finish_dev(struct isp *s, uint32_t i, uint8_t status, mono_ns now)
 		s->finished = true;
 }
 
-/* Poll timer: a fresh challenge (also the retry after a lost PROOF/DATA). */
+/* Poll timer: (re)send the challenge.  The nonce is drawn once per device
+ * and round and re-sent unchanged, as a retransmission: an answer that
+ * arrives after the next poll still counts, which matters when queues make
+ * the round trip longer than the poll interval. */
 static void on_timer(void *arg, uint32_t i, mono_ns now)
 {
 	struct isp *s = arg;
@@ -158,9 +166,12 @@ static void on_timer(void *arg, uint32_t i, mono_ns now)
 	wheel_add(s->wheel, i, now + s->p.poll_ns);
 	if (d->peer == NO_PEER)
 		return;   /* not registered (yet): nowhere to send */
-	if (auth_nonce(d->ni)) {
-		s->c[IC_SEND_ERRORS]++;
-		return;
+	if (!(d->flags & DF_HAS_NI)) {
+		if (auth_nonce(d->ni)) {
+			s->c[IC_SEND_ERRORS]++;
+			return;
+		}
+		d->flags |= DF_HAS_NI;
 	}
 	d->state = DS_WAIT_RESP;
 	if (d->attempts < UINT8_MAX)
@@ -196,7 +207,7 @@ void isp_start_round(struct isp *s, const struct msg *m, mono_ns now)
 		d->state = DS_WAIT_RESP;
 		d->status = ST_PENDING;
 		d->attempts = 0;
-		d->answered = 0;
+		d->flags = 0;
 		d->reading = 0;
 		d->latency_us = 0;
 		VEC_PUSH(s->order, (uint32_t)i);
@@ -218,7 +229,7 @@ void isp_tick(struct isp *s, mono_ns now)
 		for (size_t k = 0; k < s->order.n; k++) {
 			uint32_t i = s->order.v[k];
 			if (s->dev[i].state != DS_DONE)
-				finish_dev(s, i, s->dev[i].answered ? ST_LOST : ST_NO_ANSWER, now);
+				finish_dev(s, i, (s->dev[i].flags & DF_ANSWERED) ? ST_LOST : ST_NO_ANSWER, now);
 		}
 		s->finished = true;
 		return;
@@ -288,10 +299,10 @@ int isp_on_datagram(struct isp *s, const uint8_t *buf, size_t len,
 	}
 	if (m.type == MSG_RESPONSE) {
 		if (d->state != DS_WAIT_RESP) {
-			s->c[IC_REPLAYED]++;   /* this nonce was answered already */
+			s->c[IC_DUPLICATE]++;   /* answered already: waiting for DATA */
 			return 0;
 		}
-		d->answered = 1;
+		d->flags |= DF_ANSWERED;
 		if (!auth_check_appliance(s->p.flags, &d->k, d->id, m.ni, m.na, m.auth)) {
 			s->c[IC_AUTH_FAILED]++;
 			finish_dev(s, (uint32_t)i, ST_AUTH, now);
@@ -300,14 +311,16 @@ int isp_on_datagram(struct isp *s, const uint8_t *buf, size_t len,
 		uint8_t proof[AUTH_MAX_LEN];
 		auth_isp_proof(s->p.flags, &d->k, d->id, m.ni, m.na, proof);
 		d->state = DS_WAIT_DATA;
+		d->flags |= DF_PROVED;
 		wheel_add(s->wheel, (uint32_t)i, now + s->p.retry_ns);
 		if (d->peer == NO_PEER || !netaddr_equal((const struct sockaddr *)&s->peers.v[d->peer].ss, from))
 			d->peer = peer_index(s, from, fromlen);   /* it answers from where it is */
 		send_to(s, d->peer, msg_put_proof(s->out, sizeof(s->out), s->p.flags, d->id, s->round, m.na, proof));
 		return 0;
 	}
-	/* DATA */
-	if (d->state != DS_WAIT_DATA) {
+	/* DATA: valid once we have proved ourselves for this nonce (it may
+	 * arrive after a retry timeout sent us back to WAIT_RESP) */
+	if (!(d->flags & DF_PROVED)) {
 		s->c[IC_REPLAYED]++;
 		return 0;
 	}

@@ -9,8 +9,10 @@
  *
  * Polling (the ISP cannot know when an appliance is awake): during a round
  * every pending device gets a CHALLENGE every poll interval, first polls
- * spread over one interval; once it has answered, a lost PROOF or DATA is
- * retried after the (shorter) retry interval with a fresh nonce.  At the
+ * spread over one interval; the nonce is fresh per device and round and
+ * re-sent unchanged (a retransmission, so a late answer still counts);
+ * once it has answered, a lost PROOF or DATA is retried after the
+ * (shorter) retry interval by re-sending the challenge.  At the
  * end of the window a pending device is "lost" if it ever answered in the
  * round, else "no answer"; a wrong proof ends it as "auth failed". */
 #ifndef TB_AGENTS_ISP_H

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	getsockname(udp_fd, (struct sockaddr *)&ss, &sl);
-	char line[256];
+	char line[1024];
 	snprintf(line, sizeof(line), "isp=%llu keys=%zu listen=%s auth=%s bytes_per_device=%zu",
 		 (unsigned long long)isp_id, isp_n_keys(s), netaddr_fmt((struct sockaddr *)&ss, abuf, sizeof(abuf)),
 		 p.flags ? "hmac" : "xor", isp_bytes_per_device());
@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 	const uint64_t *cn = isp_counters(s);
 	int off = snprintf(line, sizeof(line), "stats isp=%llu keys=%zu registered=%zu",
 			   (unsigned long long)isp_id, isp_n_keys(s), isp_n_registered(s));
-	for (int k = 0; k < IC_N; k++)
+	for (int k = 0; k < IC_N && off < (int)sizeof(line); k++)
 		off += snprintf(line + off, sizeof(line) - off, " %s=%llu", isp_counter_names[k], (unsigned long long)cn[k]);
 	log_info("%s", line);
 	stream_free(&cs);

@@ -1,7 +1,7 @@
 /* agents-relay — a UDP relay between appliances and their ISP server for
  * the tests: forwards datagrams both ways, drops each with --drop-rate
- * (seeded), and with --replay sends every forwarded datagram a second time,
- * as an attacker replaying what it saw would.  The appliances are given
+ * (seeded), and with --replay-after DUR sends every forwarded datagram a
+ * second time DUR later, as an attacker replaying what it saw would.  The appliances are given
  * the relay's address as their ISP; each appliance socket gets its own
  * upstream socket so that replies find their way back.  Not part of an
  * experiment: netem is not available here, the emulator may be. */
@@ -14,12 +14,21 @@
 #include <unistd.h>
 
 #include "agents/duty.h"
+#include "mono.h"
 #include "agents/net.h"
 #include "log.h"
 #include "units.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t stop;
+
+struct later {               /* a copy to replay; FIFO since the delay is constant */
+	mono_ns at;
+	int fd;
+	struct netaddr to;
+	size_t len;
+	uint8_t *data;
+};
 
 struct client {
 	struct netaddr addr;     /* the appliance socket */
@@ -30,11 +39,12 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", 1, 0, 'l' }, { "to", 1, 0, 't' }, { "drop-rate", 1, 0, 'd' },
-		{ "replay", 0, 0, 'r' }, { "seed", 1, 0, 's' }, { "ready-fd", 1, 0, 'R' }, { 0, 0, 0, 0 },
+		{ "replay-after", 1, 0, 'r' }, { "seed", 1, 0, 's' }, { "ready-fd", 1, 0, 'R' }, { 0, 0, 0, 0 },
 	};
 	const char *ls = NULL, *ts = NULL;
 	double drop = 0;
 	bool replay = false;
+	int64_t replay_ns = 0;
 	uint64_t seed = 1, ready_fd = UINT64_MAX, rng_n = 0;
 	int c;
 	log_init("agents-relay");
@@ -43,7 +53,10 @@ int main(int argc, char **argv)
 		case 'l': ls = optarg; break;
 		case 't': ts = optarg; break;
 		case 'd': if (parse_fraction(optarg, &drop)) die("--drop-rate: expected %s, got '%s'", UNITS_EXPECT_FRACTION, optarg); break;
-		case 'r': replay = true; break;
+		case 'r':
+			if (parse_duration(optarg, &replay_ns)) die("--replay-after: expected %s, got '%s'", UNITS_EXPECT_DURATION, optarg);
+			replay = true;
+			break;
 		case 's': if (parse_u64(optarg, 0, UINT64_MAX, &seed)) die("--seed: expected a number, got '%s'", optarg); break;
 		case 'R': if (parse_u64(optarg, 0, INT32_MAX, &ready_fd)) die("--ready-fd: expected a descriptor, got '%s'", optarg); break;
 		default: return 2;
@@ -51,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	struct netaddr la, ta;
 	if (optind != argc || !ls || !ts || netaddr_parse(ls, -1, &la) || netaddr_parse(ts, -1, &ta))
-		die("usage: agents-relay --listen ADDR:PORT --to ADDR:PORT [--drop-rate F] [--replay] [--seed N]");
+		die("usage: agents-relay --listen ADDR:PORT --to ADDR:PORT [--drop-rate F] [--replay-after DUR] [--seed N]");
 	agent_signals(&stop);
 	int lfd = udp_bind(&la, 8 << 20);
 	if (lfd < 0)
@@ -60,10 +73,12 @@ int main(int argc, char **argv)
 	any.ss.ss_family = ta.ss.ss_family;
 	VEC(struct client) cl = { 0 };
 	VEC(struct pollfd) pf = { 0 };
+	VEC(struct later) lq = { 0 };
+	size_t lq_head = 0;
 	uint64_t fwd = 0, dropped = 0, replayed = 0;
 	static uint8_t buf[65536];
 	char line[128];
-	snprintf(line, sizeof(line), "listen=%s to=%s drop_rate=%g replay=%d", ls, ts, drop, replay);
+	snprintf(line, sizeof(line), "listen=%s to=%s drop_rate=%g replay=%d", ls, ts, drop, (int)replay);
 	agent_ready(ready_fd == UINT64_MAX ? -1 : (int)ready_fd, line);
 
 	while (!stop) {
@@ -71,7 +86,19 @@ int main(int argc, char **argv)
 		VEC_PUSH(pf, ((struct pollfd){ .fd = lfd, .events = POLLIN }));
 		for (size_t i = 0; i < cl.n; i++)
 			VEC_PUSH(pf, ((struct pollfd){ .fd = cl.v[i].up, .events = POLLIN }));
-		if (poll(pf.v, pf.n, 100) <= 0)
+		mono_ns now = mono_now();
+		while (lq_head < lq.n && lq.v[lq_head].at <= now) {
+			struct later *l = &lq.v[lq_head++];
+			(void)sendto(l->fd, l->data, l->len, 0, (const struct sockaddr *)&l->to.ss, l->to.len);
+			free(l->data);
+			replayed++;
+		}
+		if (lq_head == lq.n)
+			lq.n = lq_head = 0;
+		int tmo = 100;
+		if (lq_head < lq.n && (lq.v[lq_head].at - now) / NS_PER_MS + 1 < tmo)
+			tmo = (int)((lq.v[lq_head].at - now) / NS_PER_MS + 1);
+		if (poll(pf.v, pf.n, tmo) <= 0)
 			continue;
 		for (size_t i = 0; i < pf.n; i++) {
 			if (!(pf.v[i].revents & POLLIN))
@@ -109,15 +136,21 @@ int main(int argc, char **argv)
 					dropped++;
 					continue;
 				}
-				for (int copy = 0; copy < (replay ? 2 : 1); copy++)
-					(void)sendto(out_fd, buf, (size_t)n, 0, (const struct sockaddr *)&to->ss, to->len);
+				(void)sendto(out_fd, buf, (size_t)n, 0, (const struct sockaddr *)&to->ss, to->len);
 				fwd++;
-				replayed += replay;
+				if (replay) {
+					struct later l = { mono_now() + replay_ns, out_fd, *to, (size_t)n, xmalloc((size_t)n) };
+					memcpy(l.data, buf, (size_t)n);
+					VEC_PUSH(lq, l);
+				}
 			}
 		}
 	}
 	log_info("stats forwarded=%llu dropped=%llu replayed=%llu", (unsigned long long)fwd,
 		 (unsigned long long)dropped, (unsigned long long)replayed);
+	for (size_t i = lq_head; i < lq.n; i++)
+		free(lq.v[i].data);
+	VEC_FREE(lq);
 	for (size_t i = 0; i < cl.n; i++)
 		close(cl.v[i].up);
 	VEC_FREE(cl);

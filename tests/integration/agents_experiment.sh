@@ -104,8 +104,9 @@ else
 	fail agents_wrong_keys_run "$(tail -n 5 "$tmp"/wrong/*.log)"
 fi
 
-# 3. every datagram replayed by a relay in the middle: rejected on both sides, rounds still complete
-if run replay 127.0.0.1 xor 1 "$tmp/keys/appliances-0.keys" relay --replay; then
+# 3. every datagram replayed 2.5 s later by a relay in the middle (so into
+# later rounds and awake periods): rejected on both sides, rounds still complete
+if run replay 127.0.0.1 xor 3 "$tmp/keys/appliances-0.keys" relay --replay-after 2500ms; then
 	check agents_replay_rounds_add_up sums_ok "$tmp/replay"
 	r1=$(stat_of "$tmp/replay/isp.log" replayed) r2=$(stat_of "$tmp/replay/appl.log" replayed)
 	[ "${r1:-0}" -gt 0 ] && [ "${r2:-0}" -gt 0 ] && ok agents_replays_rejected \

@@ -214,7 +214,8 @@ TEST(replays_rejected)
 	CHECK_EQ_U64(isp_counters(w.s)[IC_REPLAYED], rep0 + 3);
 	CHECK_EQ_U64(isp_counters(w.s)[IC_AUTH_FAILED], 0);
 	(void)dup0;
-	/* the appliance: the same challenge twice is answered once */
+	/* the appliance: a repeated challenge is a retransmission, answered
+	 * identically (same Na); a PROOF for another Na is a replay */
 	uint64_t arep = appl_group_counters(w.g)[AC_REPLAYED];
 	for (int k = 0; k < 2000 && !appl_awake(w.g, 0, NULL); k++) {
 		w.now += NS_PER_MS;
@@ -226,9 +227,14 @@ TEST(replays_rejected)
 	size_t cl = msg_put_challenge(ch, sizeof(ch), 0, 100, 2, ni);
 	q.n = 0;
 	appl_group_on_datagram(w.g, ch, cl, (struct sockaddr *)&isp_addr, sizeof(isp_addr), w.now);
-	CHECK_EQ_INT(q.n, 1);
 	appl_group_on_datagram(w.g, ch, cl, (struct sockaddr *)&isp_addr, sizeof(isp_addr), w.now);
-	CHECK_EQ_INT(q.n, 1);
+	CHECK_EQ_INT(q.n, 2);
+	CHECK(q.n == 2 && q.v[0].len == q.v[1].len && memcmp(q.v[0].b, q.v[1].b, q.v[0].len) == 0);
+	CHECK_EQ_U64(appl_group_counters(w.g)[AC_RETRANSMITS], 1);
+	uint8_t pr[80], na[NONCE_LEN] = { 1 }, auth[AUTH_MAX_LEN] = { 0 };
+	size_t pl = msg_put_proof(pr, sizeof(pr), 0, 100, 2, na, auth);
+	appl_group_on_datagram(w.g, pr, pl, (struct sockaddr *)&isp_addr, sizeof(isp_addr), w.now);
+	CHECK_EQ_INT(q.n, 2);   /* no DATA for it */
 	CHECK_EQ_U64(appl_group_counters(w.g)[AC_REPLAYED], arep + 1);
 	(void)chal;
 	teardown(&w);
