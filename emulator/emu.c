@@ -46,7 +46,15 @@ struct port {
 	pcap_t *pc;
 	pcap_dumper_t *dump;
 	struct tag tdata, tctl;
+	/* frames the output refused for now (EAGAIN), sent when it is
+	 * writable again, in order: a slow switch delays frames, never drops
+	 * them, up to TXQ_MAX */
+	struct frame *txq_head, *txq_tail;
+	size_t txq_n;
+	int want_out;
 };
+
+#define TXQ_MAX 4096
 
 struct pipe_ {
 	char *name;
@@ -264,6 +272,7 @@ static int port_open(struct port *p)
 static void port_watch(struct worker *wk, struct port *p)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->tdata };
+	p->want_out = 0;
 	p->tdata = (struct tag){ TAG_DATA, p };
 	p->tctl = (struct tag){ TAG_CTL, p };
 	if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, p->fd, &ev))
@@ -284,6 +293,30 @@ static void port_unwatch(struct worker *wk, struct port *p)
 		epoll_ctl(wk->epfd, EPOLL_CTL_DEL, p->ctlfd, NULL);
 }
 
+/* Frames waiting for a port that went away: dropped as link_down. */
+static void txq_drop(struct worker *wk, struct port *p)
+{
+	struct dir_stats *st = &p->w->st[1 - p->idx];
+	for (struct frame *f = p->txq_head, *n; f; f = n) {
+		n = f->next;
+		st->drops[DROP_DOWN]++;
+		st->qdepth--;
+		pool_put(&wk->pool, f);
+	}
+	p->txq_head = p->txq_tail = NULL;
+	p->txq_n = 0;
+}
+
+static void want_out(struct worker *wk, struct port *p, int on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = &p->tdata };
+	if (p->want_out == on)
+		return;
+	if (epoll_ctl(wk->epfd, EPOLL_CTL_MOD, p->fd, &ev))
+		log_err("wire %s port %s: epoll: %s", p->w->name, side_name[p->idx], strerror(errno));
+	p->want_out = on;
+}
+
 #define BACKOFF_MIN (100 * NS_PER_MS)
 #define BACKOFF_MAX (2 * NS_PER_SEC)
 
@@ -294,6 +327,7 @@ static void port_down(struct worker *wk, struct port *p, const char *why)
 	log_warn("wire %s port %s (%s) is down: %s; reconnecting", p->w->name,
 		 side_name[p->idx], p->url, why);
 	port_unwatch(wk, p);
+	txq_drop(wk, p);
 	vde_close(p->conn);
 	p->conn = NULL;
 	p->fd = p->ctlfd = -1;
@@ -355,7 +389,44 @@ static void capture(struct port *p, const struct frame *f)
 	pcap_dump((u_char *)p->dump, &h, f->data);
 }
 
-static void tx(void *ctx, struct frame *f)
+/* One send.  0 sent, 1 try later, -1 failed (counted; the port may be down). */
+static int tx_one(struct port *op, struct dir_stats *st, struct frame *f)
+{
+	if (vde_send(op->conn, f->data, f->len, 0) >= 0) {
+		st->out_frames++;
+		st->out_bytes += f->len;
+		if (op->dump)
+			capture(op, f);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)
+		return 1;
+	st->drops[DROP_TXERR]++;
+	if (port_gone(errno))
+		port_down(op->w->wk, op, strerror(errno));
+	return -1;
+}
+
+/* The output is writable again: send the backlog in order. */
+static void txq_flush(struct worker *wk, struct port *op)
+{
+	struct dir_stats *st = &op->w->st[1 - op->idx];
+	while (op->txq_head && op->up) {
+		struct frame *f = op->txq_head;
+		if (tx_one(op, st, f) == 1 || !op->up)
+			return;     /* still full, or gone (port_down dropped the rest) */
+		op->txq_head = f->next;
+		if (!op->txq_head)
+			op->txq_tail = NULL;
+		op->txq_n--;
+		st->qdepth--;
+		pool_put(&wk->pool, f);
+	}
+	if (op->up)
+		want_out(wk, op, 0);
+}
+
+static int tx(void *ctx, struct frame *f)
 {
 	struct txctx *c = ctx;
 	struct wire *w = c->w;
@@ -364,29 +435,25 @@ static void tx(void *ctx, struct frame *f)
 
 	if (!op->up) {
 		st->drops[DROP_DOWN]++;
-		return;
+		return 0;
 	}
-	for (int attempt = 0;; attempt++) {
-		ssize_t n = vde_send(op->conn, f->data, f->len, 0);
-		if (n >= 0)
-			break;
-		if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && attempt == 0) {
-			/* the peer is slow: wait a little for room, as a NIC's
-			 * ring would, rather than drop at once */
-			struct pollfd pfd = { .fd = op->fd, .events = POLLOUT };
-			poll(&pfd, 1, 2);
-			continue;
-		}
+	if (!op->txq_head && tx_one(op, st, f) != 1)
+		return 0;
+	if (op->txq_n >= TXQ_MAX) {
 		st->drops[DROP_TXERR]++;
-		if (!port_gone(errno))
-			return;
-		port_down(w->wk, op, strerror(errno));
-		return;
+		return 0;
 	}
-	st->out_frames++;
-	st->out_bytes += f->len;
-	if (op->dump)
-		capture(op, f);
+	f->next = NULL;
+	if (op->txq_tail)
+		op->txq_tail->next = f;
+	else
+		op->txq_head = f;
+	op->txq_tail = f;
+	op->txq_n++;
+	if (++st->qdepth > st->qdepth_max)
+		st->qdepth_max = st->qdepth;
+	want_out(w->wk, op, 1);
+	return 1;
 }
 
 static struct lane *classify(struct wire *w, int dir, const struct frame *f)
@@ -436,9 +503,9 @@ static void port_rx(struct worker *wk, struct port *p)
 			/* log the 1st, 2nd, 4th, 8th ... so a flood does not flood the log */
 			uint64_t m = st->drops[DROP_MALFORMED];
 			if ((m & (m - 1)) == 0)
-				log_warn("wire %s port %s: dropped a %zd-byte frame (frames are %d to %d bytes); %llu so far",
-					 w->name, side_name[dir], n, EMU_FRAME_MIN, EMU_FRAME_MAX,
-					 (unsigned long long)m);
+				log_warn("wire %s port %s: dropped a frame of %zd%s bytes (frames are %d to %d bytes); %llu so far",
+					 w->name, side_name[dir], n, n == (ssize_t)sizeof(f->data) ? " or more" : "",
+					 EMU_FRAME_MIN, EMU_FRAME_MAX, (unsigned long long)m);
 			pool_put(&wk->pool, f);
 			continue;
 		}
@@ -530,7 +597,10 @@ static void *worker_main(void *arg)
 				n = 0;
 				break;
 			case TAG_DATA:
-				port_rx(wk, t->obj);
+				if (ev[i].events & EPOLLOUT)
+					txq_flush(wk, t->obj);
+				if (ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+					port_rx(wk, t->obj);
 				break;
 			case TAG_CTL: {
 				struct port *p = t->obj;
@@ -642,6 +712,7 @@ static void wire_detach(struct worker *wk, void *arg)
 	for (int i = 0; i < 2; i++) {
 		port_unwatch(wk, &w->port[i]);
 		forget_down(wk, &w->port[i]);
+		txq_drop(wk, &w->port[i]);
 	}
 	for (struct pipe_ *p = w->pipes; p; p = p->next)
 		for (int d = 0; d < 2; d++) {

@@ -163,8 +163,8 @@ static void to_delay(struct lane *l, struct frame *f, mono_ns t)
 static void send_one(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)
 {
 	stats_late(l->st, now - f->t);
-	io->send(io->ctx, f);
-	pool_put(io->pool, f);
+	if (!io->send(io->ctx, f))
+		pool_put(io->pool, f);
 }
 
 static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)

@@ -74,9 +74,11 @@ struct dir_stats {
 	uint64_t hist[EMU_HIST_N];
 };
 
-/* How a lane hands a frame to its output port: SEND must not keep F. */
+/* How a lane hands a frame to its output port: SEND returns 1 if it kept
+ * F (to send later and return to the pool itself), 0 if the lane may
+ * return F to the pool now. */
 struct lane_io {
-	void (*send)(void *ctx, struct frame *f);
+	int (*send)(void *ctx, struct frame *f);
 	void *ctx;
 	struct frame_pool *pool;
 };

@@ -13,13 +13,14 @@ static struct sent out[4096];
 static int nout;
 static mono_ns clock_now;
 
-static void rec(void *ctx, struct frame *f)
+static int rec(void *ctx, struct frame *f)
 {
 	if (nout < 4096) {
 		uint32_t tag;
 		memcpy(&tag, f->data + 14, sizeof(tag));
 		out[nout++] = (struct sent){ clock_now, f->len, f->data[0], tag };
 	}
+	return 0;
 }
 
 static struct frame_pool pool;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# emu_frames — exact end-to-end checks with the benchmark's traffic
+# generator (tbgen, bench/) speaking to the emulator's ports directly over
+# ptp sockets: tbgen -> testbed-emu -> tbgen.  (Not through vde_switch: a
+# switch drops frames when a peer's datagram queue is full, which would
+# blur counts that must be exact.)  Duplication doubles what arrives,
+# jitter that may not reorder keeps order and jitter that may does not,
+# Bernoulli loss seen by the receiver sits in its 99% interval and equals
+# the emulator's count, and frames too long are counted as malformed.
+. "$TB_ROOT/tests/lib.sh"
+need_root
+
+EMU=$TB_BIN/testbed-emu    # release build: see emu_basic.sh (RTLD_DEEPBIND)
+GEN=$TB_BIN/tbgen
+[ -x "$GEN" ] || { fail emu_frames_tbgen "tbgen not built ($GEN)"; exit 1; }
+dir=$(mktemp -d /tmp/tb-emu.XXXXXX)
+on_exit rm -rf "$dir"
+
+# run NAME COUNT SIZE ATTR...: a fresh emulator with ATTRs, COUNT frames of
+# SIZE at 20k/s; leaves the receiver's JSON in NAME.json, stats in NAME.stats
+run() {
+	local name=$1 count=$2 size=$3 d=$dir/$1
+	shift 3
+	mkdir "$d"
+	"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 \
+		"ptp://$d/a" "ptp://$d/b" "$@" 3>"$d/ready" &
+	local ep=$!
+	on_exit kill "$ep"
+	wait_for 10 grep -q ready "$d/ready" || return 1
+	"$GEN" recv "ptp://$d/b" --idle 1s --timeout "${TMO:-30s}" --ready-fd 3 3>"$d/rready" >"$dir/$name.json" 2>"$d/recv.err" &
+	local rp=$!
+	wait_for 5 test -s "$d/rready"
+	"$GEN" send "ptp://$d/a" --count "$count" --size "$size" --rate 20000 >/dev/null 2>"$d/send.err"
+	wait "$rp"
+	"$EMU" ctl "$d/ctl" stats w0 >"$dir/$name.stats"
+	kill "$ep"
+	wait "$ep"
+}
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/$1.json" "$2" 2>/dev/null; }
+counter() { awk -v k="$2" '/ a2b in_frames/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$dir/$1.stats"; }
+
+run dup 2000 64 duplicate=100%
+[ "$(field dup unique)" = 2000 ] && [ "$(field dup dups)" = 2000 ] && ok emu_frames_duplicate \
+	|| fail emu_frames_duplicate "unique $(field dup unique), dups $(field dup dups) of 2000 sent with duplicate=100%; $(grep 'a2b in' "$dir/dup.stats")"
+
+run keep 2000 64 delay=2ms jitter=1ms dist=normal
+[ "$(field keep received)" = 2000 ] && [ "$(field keep reordered)" = 0 ] && ok emu_frames_jitter_keeps_order \
+	|| fail emu_frames_jitter_keeps_order "received $(field keep received), reordered $(field keep reordered); $(grep 'a2b in' "$dir/keep.stats")"
+
+run reord 2000 64 delay=2ms jitter=1ms dist=normal jitter_reorder=yes
+[ "$(field reord received)" = 2000 ] && [ "$(field reord reordered)" -gt 0 ] && ok emu_frames_jitter_reorders \
+	|| fail emu_frames_jitter_reorders "received $(field reord received), reordered $(field reord reordered)"
+
+run loss 2000 64 loss=10%
+lost=$(field loss lost)
+counted=$(counter loss loss)
+# 99% binomial interval of 2000 x 10%: 200 +- 2.576 * sqrt(180) = 200 +- 34.6;
+# the emulator may count more (tbgen's end-of-run markers can be lost too)
+[ "${lost:-0}" -ge 166 ] && [ "${lost:-0}" -le 234 ] && [ "${counted:-0}" -ge "$lost" ] && ok emu_frames_loss \
+	|| fail emu_frames_loss "receiver lost $lost, emulator counted $counted"
+
+TMO=2s run big 100 2000
+m=$(counter big malformed)
+[ "$(field big received)" = 0 ] && [ "${m:-0}" -ge 100 ] && grep -q 'dropped a frame of 1524 or more bytes' "$dir/big/emu.log" \
+	&& ok emu_frames_too_long || fail emu_frames_too_long "received $(field big received), malformed ${m:-?}"
