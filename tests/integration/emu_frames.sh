@@ -22,7 +22,7 @@ run() {
 	local name=$1 count=$2 size=$3 d=$dir/$1
 	shift 3
 	mkdir "$d"
-	"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 \
+	"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 ${EMUOPT:-} \
 		"ptp://$d/a" "ptp://$d/b" "$@" 3>"$d/ready" &
 	local ep=$!
 	on_exit kill "$ep"
@@ -58,6 +58,18 @@ counted=$(counter loss loss)
 # the emulator may count more (tbgen's end-of-run markers can be lost too)
 [ "${lost:-0}" -ge 166 ] && [ "${lost:-0}" -le 234 ] && [ "${counted:-0}" -ge "$lost" ] && ok emu_frames_loss \
 	|| fail emu_frames_loss "receiver lost $lost, emulator counted $counted"
+
+# the same seed and the same frames: the same losses, exactly
+run loss2 2000 64 loss=10%
+[ "$(field loss2 lost)" = "$lost" ] && [ "$(counter loss2 loss)" = "$counted" ] && ok emu_frames_seed_repeats \
+	|| fail emu_frames_seed_repeats "lost $lost then $(field loss2 lost) with --seed 5"
+
+# --pcap: what left port b is in w0-b.pcap, readable by tcpdump
+mkdir "$dir/pcapdir"
+EMUOPT="--pcap $dir/pcapdir" run cap 300 64 delay=1ms
+n=$(tcpdump -nr "$dir/pcapdir/w0-b.pcap" 2>/dev/null | wc -l)
+[ "$(field cap received)" = 300 ] && [ "$n" -ge 300 ] && ok emu_frames_pcap \
+	|| fail emu_frames_pcap "received $(field cap received), $n frames in w0-b.pcap"
 
 TMO=2s run big 100 2000
 m=$(counter big malformed)
