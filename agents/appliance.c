@@ -32,21 +32,13 @@ struct worker {
 	int fd;
 	size_t batch;
 	struct appl_group *g;
+	struct sendbatch sb;
 	bool registered;
 };
 
 static int udp_send(void *ctx, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len)
 {
-	int fd = *(int *)ctx;
-	for (int tries = 0; tries < 3; tries++) {
-		if (sendto(fd, buf, len, 0, to, tolen) >= 0)
-			return 0;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
-			return -errno;
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		poll(&p, 1, 1);
-	}
-	return -EAGAIN;
+	return sendbatch_add(ctx, to, tolen, buf, len);
 }
 
 #define DGRAM_MAX 2048
@@ -63,6 +55,7 @@ static void *worker_main(void *arg)
 	while (!stop) {
 		mono_ns now = mono_now();
 		appl_group_tick(w->g, now);
+		sendbatch_flush(&w->sb);
 		if (!w->registered && appl_group_registered(w->g)) {
 			w->registered = true;
 			atomic_fetch_add(&n_registered_groups, 1);
@@ -93,10 +86,12 @@ static void *worker_main(void *arg)
 				appl_group_on_datagram(w->g, bufs + i * DGRAM_MAX, mm[i].msg_len,
 						       (struct sockaddr *)&from[i], mm[i].msg_hdr.msg_namelen, now);
 			}
+			sendbatch_flush(&w->sb);
 			if ((size_t)n < b)
 				break;
 		}
 	}
+	sendbatch_flush(&w->sb);
 	free(bufs);
 	free(mm);
 	free(iov);
@@ -248,7 +243,8 @@ int main(int argc, char **argv)
 			first_port = netaddr_port((struct sockaddr *)&ss);
 		}
 		struct appl_params wp = p;
-		wp.ctx = &w[t].fd;
+		sendbatch_init(&w[t].sb, w[t].fd, tpa ? 4 : 64);
+		wp.ctx = &w[t].sb;
 		w[t].g = appl_group_new(&wp, keys.v + lo, hi - lo, now);
 		w[t].batch = tpa ? 1 : 64;
 	}
@@ -288,7 +284,9 @@ int main(int argc, char **argv)
 		const uint64_t *cn = appl_group_counters(w[t].g);
 		for (int k = 0; k < AC_N; k++)
 			tot[k] += cn[k];
+		tot[AC_SEND_ERRORS] += w[t].sb.errors;   /* found when batches were flushed */
 		appl_group_free(w[t].g);
+		sendbatch_free(&w[t].sb);
 		close(w[t].fd);
 	}
 	free(w);

@@ -24,16 +24,7 @@ static volatile sig_atomic_t stop;
 
 static int udp_send(void *ctx, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len)
 {
-	int fd = *(int *)ctx;
-	for (int tries = 0; tries < 5; tries++) {
-		if (sendto(fd, buf, len, 0, to, tolen) >= 0)
-			return 0;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
-			return -errno;
-		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		poll(&p, 1, 2);   /* socket buffer full: give the kernel a moment */
-	}
-	return -EAGAIN;
+	return sendbatch_add(ctx, to, tolen, buf, len);
 }
 
 static void usage(FILE *f)
@@ -52,7 +43,7 @@ static void usage(FILE *f)
 		"  --log FILE           log to FILE instead of stderr\n");
 }
 
-static int send_round(int cfd, struct isp *s, uint32_t isp_id, const uint64_t *base)
+static int send_round(int cfd, struct isp *s, uint32_t isp_id, const uint64_t *base, uint64_t send_errors)
 {
 	struct result_rec *r;
 	size_t n = isp_results(s, &r), chunk = 65536;
@@ -69,6 +60,7 @@ static int send_round(int cfd, struct isp *s, uint32_t isp_id, const uint64_t *b
 		const uint64_t *c = isp_counters(s);
 		for (int i = 0; i < IC_N; i++)
 			d[i] = c[i] - base[i];
+		d[IC_SEND_ERRORS] += send_errors;   /* found when batches were flushed */
 		size_t len = msg_put_round_end(buf, msg_result_len((uint32_t)chunk), isp_id, round, d);
 		rc = send_all(cfd, buf, len);
 	}
@@ -95,7 +87,8 @@ int main(int argc, char **argv)
 	uint64_t isp_id = UINT64_MAX, ready_fd = UINT64_MAX;
 	int64_t ctmo = 30 * NS_PER_SEC;
 	int udp_fd = -1;
-	struct isp_params p = { .poll_ns = NS_PER_SEC, .retry_ns = 300 * NS_PER_MS, .send = udp_send, .ctx = &udp_fd };
+	struct sendbatch sb;
+	struct isp_params p = { .poll_ns = NS_PER_SEC, .retry_ns = 300 * NS_PER_MS, .send = udp_send, .ctx = &sb };
 	int c;
 
 	log_init("ispd");
@@ -157,6 +150,7 @@ int main(int argc, char **argv)
 	udp_fd = udp_bind(&la, 32 << 20);
 	if (udp_fd < 0)
 		die("cannot bind UDP %s: %s", listen_s, strerror(-udp_fd));
+	sendbatch_init(&sb, udp_fd, 256);
 	int cfd = -1;
 	mono_ns give_up = mono_now() + ctmo;
 	while ((cfd = tcp_connect(&ca)) < 0 && !stop) {
@@ -198,19 +192,21 @@ int main(int argc, char **argv)
 	stream_init(&cs, cfd);
 	size_t reported = SIZE_MAX;
 	mono_ns next_status = 0;
-	uint64_t base[IC_N] = { 0 };
+	uint64_t base[IC_N] = { 0 }, err_base = 0;
 	int exit_code = 0;
 
 	while (!stop) {
 		now = mono_now();
 		isp_tick(s, now);
+		sendbatch_flush(&sb);
 		if (isp_round_finished(s)) {
-			if ((rc = send_round(cfd, s, (uint32_t)isp_id, base))) {
+			if ((rc = send_round(cfd, s, (uint32_t)isp_id, base, sb.errors - err_base))) {
 				log_err("cannot send the results of round %u to the center: %s", isp_round_number(s), strerror(-rc));
 				exit_code = 1;
 				break;
 			}
 			memcpy(base, isp_counters(s), sizeof(base));
+			err_base = sb.errors;
 		}
 		/* registration progress, at most every 100 ms */
 		if (isp_n_registered(s) != reported && now >= next_status) {
@@ -243,6 +239,7 @@ int main(int argc, char **argv)
 						(void)isp_on_datagram(s, bufs[i],
 								      (mm[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : mm[i].msg_len,
 								      (struct sockaddr *)&from[i], mm[i].msg_hdr.msg_namelen, now);
+					sendbatch_flush(&sb);
 					if (got < B)
 						break;
 				}
@@ -276,12 +273,14 @@ int main(int argc, char **argv)
 		}
 	}
 	const uint64_t *cn = isp_counters(s);
-	int off = snprintf(line, sizeof(line), "stats isp=%llu keys=%zu registered=%zu",
-			   (unsigned long long)isp_id, isp_n_keys(s), isp_n_registered(s));
+	sendbatch_flush(&sb);
+	int off = snprintf(line, sizeof(line), "stats isp=%llu keys=%zu registered=%zu batch_send_errors=%llu",
+			   (unsigned long long)isp_id, isp_n_keys(s), isp_n_registered(s), (unsigned long long)sb.errors);
 	for (int k = 0; k < IC_N && off < (int)sizeof(line); k++)
 		off += snprintf(line + off, sizeof(line) - off, " %s=%llu", isp_counter_names[k], (unsigned long long)cn[k]);
 	log_info("%s", line);
 	stream_free(&cs);
+	sendbatch_free(&sb);
 	isp_free(s);
 	close(ep);
 	close(cfd);

@@ -261,3 +261,78 @@ void agent_ready(int fd, const char *line)
 		close(fd);
 	}
 }
+
+void sendbatch_init(struct sendbatch *b, int fd, unsigned cap)
+{
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->cap = cap ? cap : 1;
+	b->mm = xcalloc(b->cap, sizeof(*b->mm));
+	b->iov = xcalloc(b->cap, sizeof(*b->iov));
+	b->to = xcalloc(b->cap, sizeof(*b->to));
+	b->buf = xmalloc((size_t)b->cap * SENDBATCH_DGRAM);
+}
+
+void sendbatch_free(struct sendbatch *b)
+{
+	free(b->mm);
+	free(b->iov);
+	free(b->to);
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+static int send_one(int fd, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		if (sendto(fd, buf, len, 0, to, tolen) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
+			return -errno;
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		poll(&p, 1, 2);
+	}
+	return -EAGAIN;
+}
+
+int sendbatch_add(struct sendbatch *b, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len)
+{
+	if (len > SENDBATCH_DGRAM || tolen > sizeof(b->to[0])) {
+		int rc = send_one(b->fd, to, tolen, buf, len);
+		b->errors += rc != 0;
+		b->sent += rc == 0;
+		return rc;
+	}
+	if (b->n == b->cap)
+		sendbatch_flush(b);
+	unsigned i = b->n++;
+	memcpy(b->buf + (size_t)i * SENDBATCH_DGRAM, buf, len);
+	memcpy(&b->to[i], to, tolen);
+	b->iov[i] = (struct iovec){ b->buf + (size_t)i * SENDBATCH_DGRAM, len };
+	b->mm[i].msg_hdr = (struct msghdr){ .msg_name = &b->to[i], .msg_namelen = tolen,
+					    .msg_iov = &b->iov[i], .msg_iovlen = 1 };
+	return 0;
+}
+
+void sendbatch_flush(struct sendbatch *b)
+{
+	unsigned done = 0;
+	int waits = 0;
+	while (done < b->n) {
+		int r = sendmmsg(b->fd, b->mm + done, b->n - done, 0);
+		if (r > 0) {
+			done += (unsigned)r;
+			b->sent += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) && waits++ < 5) {
+			struct pollfd p = { .fd = b->fd, .events = POLLOUT };
+			poll(&p, 1, 2);   /* socket buffer full: give the kernel a moment */
+			continue;
+		}
+		/* this datagram cannot go (e.g. no route): count it, go on */
+		b->errors++;
+		done++;
+	}
+	b->n = 0;
+}

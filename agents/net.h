@@ -35,6 +35,26 @@ int tcp_connect(const struct netaddr *a) __attribute__((warn_unused_result));
  * poll when full; 0 or -errno. */
 int send_all(int fd, const void *buf, size_t len) __attribute__((warn_unused_result));
 
+/* Outgoing datagrams batched into sendmmsg calls (one syscall for up to
+ * cap datagrams): add copies, flush at the end of each loop iteration.
+ * A full socket buffer is waited for briefly; what still fails is counted
+ * in errors. */
+struct sendbatch {
+	int fd;
+	unsigned n, cap;
+	struct mmsghdr *mm;
+	struct iovec *iov;
+	struct sockaddr_storage *to;
+	uint8_t *buf;
+	uint64_t errors, sent;
+};
+#define SENDBATCH_DGRAM 512   /* our datagrams are < 100 bytes; REGISTER ~1 KB goes unbatched */
+void sendbatch_init(struct sendbatch *b, int fd, unsigned cap);
+void sendbatch_free(struct sendbatch *b);
+/* 0, or the result of a direct sendto for a datagram too large to batch. */
+int sendbatch_add(struct sendbatch *b, const struct sockaddr *to, socklen_t tolen, const uint8_t *buf, size_t len);
+void sendbatch_flush(struct sendbatch *b);
+
 /* Input side of a TCP connection carrying msg.h messages. */
 struct stream {
 	int fd;
