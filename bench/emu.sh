@@ -20,6 +20,9 @@
 #
 # Everything it makes (namespaces tbbn*, switches, plugs, links, sinks, a
 # work directory) is removed on exit, also on failure or ^C.
+# Scene U (two UML guests on two switches joined by the link; ping and
+# iperf3 between them) runs too unless BENCH_UML=0; BENCH_ONLY="N D U"
+# (any of them) runs only those scenes.
 # Environment: TB_BUILD (build tree, default build), BENCH_SCALE (multiplies
 # every duration/count, default 1; 0.3 for a quick look), BENCH_DOCS=1
 # (also replace the "## Network emulator" section of docs/benchmarks.md with
@@ -52,6 +55,7 @@ PIDS=()
 NETNS=()
 
 log() { echo "bench-emu: $*" >&2; }
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 
 # wait_for SECONDS CMD...: poll CMD every 20 ms until it succeeds
 wait_for() {
@@ -311,6 +315,7 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	put N_d10_tcp_retr "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_sent.retransmits)"
 }
 
+if want N; then
 log "scene 1: both TAPs on one switch"
 start_switch sw1 && start_switch sw2 || { log "cannot start switches"; exit 1; }
 tap_ns "$NSA" sw1 10.88.0.1/24 02:88:00:00:00:01 && tap_ns "$NSB" sw1 10.88.0.2/24 02:88:00:00:00:02 || { log "cannot build the TAP scene"; exit 1; }
@@ -329,6 +334,7 @@ for k in $KINDS; do
 		stop_link
 	fi
 done
+fi
 
 # ---- scene D: tbgen speaking to the link's ports directly -----------------
 
@@ -351,7 +357,7 @@ direct() {
 	stop_link
 }
 
-for k in $KINDS; do
+want D && for k in $KINDS; do
 	log "scene D through $k"
 	if direct "$k" ceil -- --count "$(sc 500000)" --size 64 --; then
 		put D_fps "$k" "$(jget "$WORK/ceil.$k.tb" fps)"
@@ -383,6 +389,115 @@ for k in $KINDS; do
 		put D_r100_mbit "$k" "$(jget "$WORK/r100.$k.tb" l2_bps | awk '{ printf "%.3f", $1 / 1e6 }')"
 	fi
 done
+
+# ---- scene U: two UML guests on two switches -------------------------------
+# A hostfs root built here (static busybox, iperf3 and its libraries); the
+# guests' init reads its role from the kernel command line (unknown key=value
+# words reach init as environment variables) and writes results to /out,
+# which is a directory of this run seen through hostfs.
+
+uml_root() {
+	local r=$BUILD/bench/umlroot c l
+	rm -rf "$r"
+	mkdir -p "$r"/bin "$r"/proc "$r"/sys "$r"/dev "$r"/tmp "$r"/out "$r"/lib64 "$r"/lib/x86_64-linux-gnu "$r"/usr/bin
+	cp /bin/busybox "$r/bin/" || return 1
+	for c in sh mount ip ping sleep poweroff cat echo seq; do ln -sf busybox "$r/bin/$c"; done
+	cp /usr/bin/iperf3 "$r/usr/bin/"
+	for l in $(ldd /usr/bin/iperf3 | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
+		cp -L "$l" "$r$l" || return 1
+	done
+	cat >"$r/init.sh" <<'EOF'
+#!/bin/sh
+# bench scene U guest: configure eth0, serve or measure, power off
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+ip link set lo up
+ip addr add "$bench_ip/24" dev eth0
+ip link set eth0 up
+if [ "$bench_role" = server ]; then
+	iperf3 -s >/dev/null 2>&1 &
+	echo up >"/out/$bench_tag.server"
+	while :; do sleep 3600; done
+fi
+i=0
+while ! ping -c 1 -W 1 "$bench_peer" >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -gt 120 ] && break
+done
+ping -c 20 -i 0.2 "$bench_peer" >"/out/$bench_tag.ping" 2>&1
+# the server needs a moment after its address answers pings
+i=0
+until iperf3 -c "$bench_peer" -t "$bench_secs" -O 1 -J >"/out/$bench_tag.json.tmp" 2>&1; do
+	i=$((i + 1)); [ $i -gt 20 ] && break; sleep 1
+done
+mv "/out/$bench_tag.json.tmp" "/out/$bench_tag.json"
+poweroff -f
+EOF
+	chmod +x "$r/init.sh"
+	UML_ROOT=$r
+}
+
+# uml_boot NAME SWITCH MAC ENV...: a UML guest in the background; PID in UML_PID
+UML_PID=
+uml_boot() {
+	local name=$1 sw=$2 mac=$3; shift 3
+	mkdir -p "$WORK/uml.$name"
+	setarch -R linux mem=48M "umid=$name" "uml_dir=$WORK/uml.$name" rootfstype=hostfs \
+		"rootflags=$UML_ROOT" rw con=null ssl=null con0=null,fd:1 console=tty0 \
+		"eth0=vde,$WORK/$sw,$mac" init=/init.sh "$@" \
+		</dev/null >"$WORK/uml.$name.log" 2>&1 &
+	UML_PID=$!
+	PIDS+=("$UML_PID")
+}
+
+# uml_stop PID NAME: stop a guest and every helper process it forked
+uml_stop() {
+	local p
+	stop_pid "$1"
+	for p in $(ps -eo pid=,args= | awk -v u="umid=$2" 'index($0, u) && !/awk/ { print $1 }'); do
+		kill -9 "$p" 2>/dev/null
+	done
+}
+
+scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
+	local k=$1 tag=$2; shift 2
+	local out=$UML_ROOT/out
+	rm -f "$out/$tag".*
+	start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "$@" || return 1
+	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag"
+	local spid=$UML_PID
+	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
+		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)"
+	local cpid=$UML_PID
+	wait_for 240 test -s "$out/$tag.json" || log "$k: scene U run $tag did not finish"
+	uml_stop "$cpid" "tbu${id}c"
+	uml_stop "$spid" "tbu${id}s"
+	stop_link
+	cp "$out/$tag.json" "$WORK/$tag.iperf" 2>/dev/null
+	cp "$out/$tag.ping" "$WORK/$tag.ping" 2>/dev/null
+}
+
+ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
+	sed -n 's/.*min\/avg\/max = \([0-9.]*\/[0-9.]*\/[0-9.]*\).*/\1/p' "$1" 2>/dev/null | head -1
+}
+
+if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
+	log "scene U: UML guests"
+	if uml_root && start_switch su1 && start_switch su2; then
+		for k in $KINDS; do
+			scene_u "$k" "u0.$k"
+			put U_tcp_mbit "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
+			put U_tcp_retr "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_sent.retransmits)"
+			put U_rtt_avg_ms "$k" "$(ping_p "$WORK/u0.$k.ping" | cut -d/ -f2)"
+			scene_u "$k" "u10.$k" delay=10ms
+			put U_d10_tcp_mbit "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
+			put U_d10_tcp_retr "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_sent.retransmits)"
+			put U_d10_rtt_avg_ms "$k" "$(ping_p "$WORK/u10.$k.ping" | cut -d/ -f2)"
+			put U_d10_rtt_max_ms "$k" "$(ping_p "$WORK/u10.$k.ping" | cut -d/ -f3)"
+		done
+	else
+		log "scene U: cannot build the UML root or the switches"
+	fi
+fi
 
 # ---- the table ------------------------------------------------------------
 
@@ -449,6 +564,17 @@ row("D: Gilbert p=1% r=30%, mean burst (theory 1/r = 3.333)", "D_ge_burst", "wit
     lambda e: abs(e / (1 / 0.30) - 1) <= 0.05, nd=3, ratio=False)
 row("D: rate=10mbit, Ethernet Mbit/s received", "D_r10_mbit", "within 2%: [9.8, 10.2]", lambda e: abs(e / 10 - 1) <= 0.02, nd=3, ratio=False)
 row("D: rate=100mbit, Ethernet Mbit/s received", "D_r100_mbit", "within 2%: [98, 102]", lambda e: abs(e / 100 - 1) <= 0.02, nd=3, ratio=False)
+row("U: ping RTT avg between UML guests, no delay (ms)", "U_rtt_avg_ms", "", nd=2)
+row("U: TCP goodput between UML guests, no delay (Mbit/s)", "U_tcp_mbit", "")
+row("U: TCP retransmissions, no delay", "U_tcp_retr", "", nd=0, ratio=False)
+row("U: ping RTT avg at delay=10ms (ms)", "U_d10_rtt_avg_ms", "20 + the no-delay RTT", nd=2)
+row("U: ping RTT max at delay=10ms (ms)", "U_d10_rtt_max_ms", "", nd=2)
+row("U: TCP goodput at delay=10ms (Mbit/s)", "U_d10_tcp_mbit", "")
+for k in ("emu", "wf"):
+    a, b = g("U_d10_tcp_mbit", k), g("U_tcp_mbit", k)
+    R["U_d10_tcp_pct." + k] = 100 * a / b if a is not None and b else None
+row("U: TCP at delay=10ms / undelayed (%)", "U_d10_tcp_pct", ">= 90", lambda e: e >= 90)
+row("U: TCP retransmissions at delay=10ms", "U_d10_tcp_retr", "", nd=0, ratio=False)
 print("| figure | testbed-emu | wirefilter | emu/wf | aim | emu meets aim |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))
