@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -52,6 +53,7 @@ struct port {
 	struct frame *txq_head, *txq_tail;
 	size_t txq_n;
 	int want_out;
+	int mmsg;                   /* read with recvmmsg (vde:// ports) */
 };
 
 #define TXQ_MAX 4096
@@ -265,6 +267,7 @@ static int port_open(struct port *p)
 		p->conn = NULL;
 		return rc;
 	}
+	p->mmsg = !strncmp(p->url, "vde://", 6);
 	p->up = 1;
 	return 0;
 }
@@ -468,17 +471,95 @@ static struct lane *classify(struct wire *w, int dir, const struct frame *f)
 	return w->policy ? NULL : &w->pipes->lane[dir];
 }
 
-static void port_rx(struct worker *wk, struct port *p)
+/* One frame of N bytes read from P (TRUNC: it was longer than the buffer). */
+static void rx_frame(struct worker *wk, struct port *p, struct frame *f, ssize_t n, int trunc, mono_ns now)
 {
 	struct wire *w = p->w;
 	int dir = p->idx;
 	struct dir_stats *st = &w->st[dir];
+
+	if (trunc || n < EMU_FRAME_MIN || n > EMU_FRAME_MAX) {
+		st->in_frames++;
+		st->in_bytes += (uint64_t)n;
+		st->drops[DROP_MALFORMED]++;
+		/* log the 1st, 2nd, 4th, 8th ... so a flood does not flood the log */
+		uint64_t m = st->drops[DROP_MALFORMED];
+		if ((m & (m - 1)) == 0)
+			log_warn("wire %s port %s: dropped a frame of %zd%s bytes (frames are %d to %d bytes); %llu so far",
+				 w->name, side_name[dir], n,
+				 trunc || n == (ssize_t)sizeof(f->data) ? " or more" : "",
+				 EMU_FRAME_MIN, EMU_FRAME_MAX, (unsigned long long)m);
+		pool_put(&wk->pool, f);
+		return;
+	}
+	f->len = (uint32_t)n;
+	struct lane *l = classify(w, dir, f);
+	if (!l) {
+		st->in_frames++;
+		st->in_bytes += (uint64_t)n;
+		st->drops[DROP_NORULE]++;
+		pool_put(&wk->pool, f);
+		return;
+	}
+	lane_enqueue(l, f, now, &w->io[dir]);
+	heap_update(wk, l);
+}
+
+#define RX_BATCH 32
+
+/* vde:// ports are a connected datagram socket whose datagrams are the
+ * frames (libvdeplug_vde.c recv()s and send()s them as they are), so a
+ * batch is read with one recvmmsg(). */
+static int rx_batch(struct worker *wk, struct port *p, mono_ns now)
+{
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct frame *f[RX_BATCH];
+	int k = 0, n;
+
+	while (k < RX_BATCH && (f[k] = pool_get(&wk->pool)) != NULL) {
+		iov[k] = (struct iovec){ f[k]->data, sizeof(f[k]->data) };
+		memset(&msg[k], 0, sizeof(msg[k]));
+		msg[k].msg_hdr.msg_iov = &iov[k];
+		msg[k].msg_hdr.msg_iovlen = 1;
+		k++;
+	}
+	if (k == 0)
+		return -ENOBUFS;
+	n = recvmmsg(p->fd, msg, (unsigned)k, MSG_DONTWAIT, NULL);
+	int err = n < 0 ? errno : 0;
+	for (int i = n < 0 ? 0 : n; i < k; i++)
+		pool_put(&wk->pool, f[i]);
+	if (n < 0)
+		return -err;
+	for (int i = 0; i < n; i++)
+		rx_frame(wk, p, f[i], (ssize_t)msg[i].msg_len, !!(msg[i].msg_hdr.msg_flags & MSG_TRUNC), now);
+	return n;
+}
+
+static void port_rx(struct worker *wk, struct port *p)
+{
+	struct dir_stats *st = &p->w->st[p->idx];
 	/* one clock read per batch: the frames of a batch arrived together */
 	mono_ns now = mono_now();
 
 	while (p->up) {
-		struct frame *f = pool_get(&wk->pool);
+		struct frame *f = NULL;
 		ssize_t n;
+		if (p->mmsg) {
+			n = rx_batch(wk, p, now);
+			if (n > 0)
+				continue;
+			if (n == 0)
+				break;
+			if (n != -ENOBUFS) {
+				if (port_gone((int)-n))
+					port_down(wk, p, strerror((int)-n));
+				break;
+			}
+		} else {
+			f = pool_get(&wk->pool);
+		}
 		if (!f) {
 			n = vde_recv(p->conn, wk->scratch, sizeof(wk->scratch), 0);
 			if (n <= 0)
@@ -496,30 +577,7 @@ static void port_rx(struct worker *wk, struct port *p)
 				port_down(wk, p, strerror(err));
 			break;
 		}
-		if (n < EMU_FRAME_MIN || n > EMU_FRAME_MAX) {
-			st->in_frames++;
-			st->in_bytes += (uint64_t)n;
-			st->drops[DROP_MALFORMED]++;
-			/* log the 1st, 2nd, 4th, 8th ... so a flood does not flood the log */
-			uint64_t m = st->drops[DROP_MALFORMED];
-			if ((m & (m - 1)) == 0)
-				log_warn("wire %s port %s: dropped a frame of %zd%s bytes (frames are %d to %d bytes); %llu so far",
-					 w->name, side_name[dir], n, n == (ssize_t)sizeof(f->data) ? " or more" : "",
-					 EMU_FRAME_MIN, EMU_FRAME_MAX, (unsigned long long)m);
-			pool_put(&wk->pool, f);
-			continue;
-		}
-		f->len = (uint32_t)n;
-		struct lane *l = classify(w, dir, f);
-		if (!l) {
-			st->in_frames++;
-			st->in_bytes += (uint64_t)n;
-			st->drops[DROP_NORULE]++;
-			pool_put(&wk->pool, f);
-			continue;
-		}
-		lane_enqueue(l, f, now, &w->io[dir]);
-		heap_update(wk, l);
+		rx_frame(wk, p, f, n, 0, now);
 	}
 }
 
