@@ -3,6 +3,7 @@
  * Exit status: 0 valid, 1 errors in the file, 2 usage (or unreadable). */
 #include "commands.h"
 #include "log.h"
+#include "mono.h"
 #include "plan.h"
 #include "xalloc.h"
 
@@ -51,7 +52,9 @@ int cmd_check(int argc, char **argv)
 		VEC_FREE(over);
 		return usage();
 	}
+	mono_ns t0 = mono_now();
 	rc = plan_load(file, over.v, over.n, &p, &d);
+	mono_ns took = mono_now() - t0;
 	VEC_FREE(over);
 	if (rc && !d) {
 		log_err("check: cannot read %s: %s", file, strerror(-rc));
@@ -69,8 +72,8 @@ int cmd_check(int argc, char **argv)
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	if (quiet)
-		printf("%s: ok, %zu segments, %zu hosts, %zu wires\n", file, p->n_segments, p->n_hosts,
-		       p->n_wires);
+		printf("%s: ok, %zu segments, %zu hosts, %zu wires; read+parse+plan %.3f ms\n", file,
+		       p->n_segments, p->n_hosts, p->n_wires, (double)took / 1e6);
 	else if (json)
 		plan_print_json(p, stdout);
 	else
