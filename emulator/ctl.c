@@ -174,7 +174,7 @@ int ctl_parse(const char *line, struct ctl_cmd *c, char *err, size_t errsz)
 			return fail(err, errsz, "pipe commands are add, set and del");
 		}
 		if (!emu_name_ok(c->pipe))
-			return fail(err, errsz, "bad pipe name '%s' (use [A-Za-z0-9_.-])", c->pipe);
+			return fail(err, errsz, "bad pipe name '%s' (use [A-Za-z0-9_.:-])", c->pipe);
 		if (ctl_parse_attrs(argc - 4, a + 4, &c->imp, &c->policy, false, err, errsz))
 			return -EINVAL;
 		goto check_wire;
@@ -210,7 +210,7 @@ int ctl_parse(const char *line, struct ctl_cmd *c, char *err, size_t errsz)
 
 check_wire:
 	if (!emu_name_ok(c->wire))
-		return fail(err, errsz, "bad wire name '%s' (use [A-Za-z0-9_.-])", c->wire);
+		return fail(err, errsz, "bad wire name '%s' (use [A-Za-z0-9_.:-])", c->wire);
 	return 0;
 }
 

@@ -116,7 +116,7 @@ bool emu_name_ok(const char *s)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-' || *s == ':'))
 			return false;
 	return true;
 }
@@ -220,7 +220,7 @@ int rule_parse(int argc, char **argv, struct rule *r, const char **err)
 			if (parse_u64(val, 0, 65535, &v)) { *err = "a port is a number from 0 to 65535"; goto bad; }
 			*(k[0] == 's' ? &r->sport : &r->dport) = (int)v;
 		} else if (!strcmp(k, "pipe")) {
-			if (r->pipe || !emu_name_ok(val)) { *err = "pipe names one pipe ([A-Za-z0-9_.-])"; goto bad; }
+			if (r->pipe || !emu_name_ok(val)) { *err = "pipe names one pipe ([A-Za-z0-9_.:-])"; goto bad; }
 			r->pipe = xstrdup(val);
 		} else {
 			*err = "rule keywords are dir, ether, src, dst, proto, sport, dport, pipe";

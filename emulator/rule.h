@@ -49,7 +49,7 @@ void rule_free(struct rule *r);
 /* "dir a2b proto udp dport 7000 pipe p1" into BUF. */
 char *rule_format(const struct rule *r, char *buf, size_t size);
 
-/* A name of a wire or pipe: [A-Za-z0-9_.-]+, not starting with '.' or
+/* A name of a wire or pipe: [A-Za-z0-9_.:-]+, not starting with '.' or
  * '-' (they become file names in pcap captures). */
 bool emu_name_ok(const char *s);
 

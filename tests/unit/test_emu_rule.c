@@ -176,6 +176,7 @@ TEST(parse_bad_rules)
 		}
 	}
 	CHECK(emu_name_ok("w0.a-b_c"));
+	CHECK(emu_name_ok("core:access"));   /* the testbed names link wires SEGA:SEGB */
 	CHECK(!emu_name_ok("a/b"));
 	CHECK(!emu_name_ok(".."));
 	CHECK(!emu_name_ok(""));
