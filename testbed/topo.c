@@ -29,7 +29,7 @@
 #ifdef FUZZING
 #define RANGE_MAX 2000ULL
 #else
-#define RANGE_MAX 10000000ULL
+#define RANGE_MAX 1000000ULL
 #endif
 
 /* Interface numbers: ethN with N at most this (interface names are short,
