@@ -16,6 +16,11 @@ struct command {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_link(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_guest(int argc, char **argv);

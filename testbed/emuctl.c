@@ -45,10 +45,18 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 	snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)seed);
 	const char *argv[] = { emuctl_program(), "--ctl", ctl, "--seed", seed_s,
 			       "--log", log, "--ready-fd", "3", NULL };
-	if (pipe2(ready, O_CLOEXEC) < 0)
+	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul < 0)
 		return -errno;
-	struct spawn_fd fds[] = { { ready[1], 3 } };
-	struct spawn_opts o = { .fds = fds, .n_fds = 1, .netns_fd = netns_fd, .new_session = 1 };
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		rc = -errno;
+		close(nul);
+		return rc;
+	}
+	/* the daemon must not hold our stdout: a caller reading it to EOF
+	 * would wait for as long as the testbed runs */
+	struct spawn_fd fds[] = { { nul, 0 }, { nul, 1 }, { nul, 2 }, { ready[1], 3 } };
+	struct spawn_opts o = { .fds = fds, .n_fds = 4, .netns_fd = netns_fd, .new_session = 1 };
 	rc = spawn_start(argv, &o, &c);
 	if (rc < 0) {
 		*why = xasprintf("cannot start %s: %s", argv[0], strerror(-rc));
@@ -80,6 +88,7 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 	}
 	rc = 0;
 out:
+	close(nul);
 	if (ready[0] >= 0)
 		close(ready[0]);
 	if (ready[1] >= 0)

@@ -1,0 +1,88 @@
+# testbed up / exec / link / status / down on a routed topology of netns
+# hosts with an emulated link and an impaired interface; then down after
+# kill -9 of the emulator and of a guest must leave nothing behind.
+. "$TB_ROOT/tests/lib.sh"
+need_root
+
+TB=$TB_BIN/testbed
+name=$(tb_unique tbu)
+dir=$(mktemp -d)
+topo=$dir/$name.topo
+on_exit rm -rf "$dir"
+on_exit "$TB" down "$name"
+
+cat >"$topo" <<EOF
+testbed $name
+segment a  subnet=10.20.1.0/24 subnet6=fd20:1::/64
+segment b1 subnet=10.20.2.0/24 subnet6=fd20:2::/64
+segment b2 subnet=10.20.2.0/24 subnet6=fd20:2::/64
+# b1 and b2 are one Ethernet joined by an emulated link
+link b1 b2 delay=25ms
+host h1 kind=netns eth0=a:10.20.1.10
+host r  kind=netns forward=yes eth0=a:10.20.1.1 eth1=b1:10.20.2.1
+host h2 kind=netns eth0=b2:10.20.2.20
+host h3 kind=netns eth0=b1:10.20.2.30,delay=10ms
+EOF
+
+# rtt_ms HOST DEST [COUNT]: the average RTT of COUNT pings, or nothing
+rtt_ms() {
+	"$TB" exec "$name" "$1" -- ping -n -q -c "${3:-3}" -i 0.2 -W 2 "$2" 2>/dev/null |
+		awk -F/ '/^rtt|^round-trip/ {printf "%d\n", $5}'
+}
+
+out=$("$TB" up "$topo" 2>&1)
+if [ $? -eq 0 ]; then ok up; else fail up "$out"; exit 1; fi
+
+st=$("$TB" status "$name" --json)
+n_ready=$(grep -c '"state": "ready"' <<<"$st")
+[ "$n_ready" -eq 4 ] && ok status_all_ready || fail status_all_ready "$st"
+ip netns list | grep -q "^tb-$name" && ok testbed_namespace_exists || fail testbed_namespace_exists "no tb-$name"
+
+r=$(rtt_ms h1 10.20.2.20)
+[ -n "$r" ] && [ "$r" -ge 50 ] && [ "$r" -lt 200 ] &&
+	ok routed_ping_through_link_delay || fail routed_ping_through_link_delay "rtt=$r ms (want >= 50: 2 x 25 ms)"
+r=$(rtt_ms h1 fd20:2::14)
+[ -n "$r" ] && [ "$r" -ge 50 ] && ok routed_ping6_through_link ||
+	fail routed_ping6_through_link "rtt=$r ms"
+r=$(rtt_ms h1 10.20.2.30)
+[ -n "$r" ] && [ "$r" -ge 20 ] && [ "$r" -lt 50 ] &&
+	ok impaired_interface_delay || fail impaired_interface_delay "rtt=$r ms (want 20..50: 2 x 10 ms, no link)"
+
+"$TB" exec "$name" h2 -- true && ok exec_status_zero || fail exec_status_zero "exec true failed"
+"$TB" exec "$name" h2 -- sh -c 'exit 7'; [ $? -eq 7 ] && ok exec_status_passed || fail exec_status_passed "exit status not 7"
+
+# run-time changes
+"$TB" link "$name" b1 b2 up=no >/dev/null
+r=$(rtt_ms h1 10.20.2.20 2)
+[ -z "$r" ] && ok link_cut || fail link_cut "still answers: rtt=$r"
+"$TB" link "$name" b1 b2 up=yes delay=5ms >/dev/null
+r=$(rtt_ms h1 10.20.2.20)
+[ -n "$r" ] && [ "$r" -ge 10 ] && [ "$r" -lt 40 ] && ok link_restored_with_new_delay ||
+	fail link_restored_with_new_delay "rtt=$r ms (want 10..40: 2 x 5 ms)"
+"$TB" link "$name" h3 eth0 in.delay=40ms >/dev/null
+r=$(rtt_ms h1 10.20.2.30)
+[ -n "$r" ] && [ "$r" -ge 50 ] && ok interface_change_one_direction ||
+	fail interface_change_one_direction "rtt=$r ms (want >= 50: 10 out + 40 in)"
+"$TB" link "$name" b1 b2 nonsense=1 2>/dev/null && fail link_rejects_bad_attr "accepted" || ok link_rejects_bad_attr
+
+# loss: 50% each way drops 75% of round trips; 60 pings, a wide binomial band
+"$TB" link "$name" b1 b2 loss=50% delay=0ms >/dev/null
+recv=$("$TB" exec "$name" h1 -- ping -n -q -c 60 -i 0.02 -W 1 10.20.2.20 2>/dev/null |
+	awk '/received/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^received/) print $(i-1)}')
+[ -n "$recv" ] && [ "$recv" -ge 3 ] && [ "$recv" -le 28 ] && ok link_loss_seen ||
+	fail link_loss_seen "received $recv of 60 (expected about 15)"
+
+# crash: kill -9 the emulator and a guest's processes, then down
+emu=$(awk '$1 == "emulator" {print $2}' "/run/testbed/$name/objects")
+[ -n "$emu" ] && kill -9 "$emu"
+guest=$(awk '$1 == "guest" {print $2}' "/run/testbed/$name/hosts/h2/objects" 2>/dev/null | tail -1)
+[ -n "$guest" ] && kill -9 "$guest"
+wait_for 10 sh -c "\"$TB\" status $name --json | grep -q '\"state\": \"dead\"'" &&
+	ok killed_guest_reported_dead || fail killed_guest_reported_dead "$("$TB" status "$name" 2>&1)"
+"$TB" down "$name" >/dev/null 2>&1 && ok down_after_kill || fail down_after_kill "down failed"
+
+[ ! -e "/run/testbed/$name" ] && ok no_state_dir_left || fail no_state_dir_left "/run/testbed/$name remains"
+left=$(ip netns list | grep -c "$name")
+[ "$left" -eq 0 ] && ok no_namespace_left || fail no_namespace_left "$(ip netns list | grep "$name")"
+procs=$(ps -eo pid=,args= | grep -F "/run/testbed/$name" | grep -v grep)
+[ -z "$procs" ] && ok no_process_left || fail no_process_left "$procs"
