@@ -310,19 +310,27 @@ static void tok_free(struct tok *t)
 	VEC_FREE(t->o);
 }
 
-static size_t tokenize(const lvec *in, tvec *toks)
+/* Words of IN into TOKS.  Token buffers are kept from line to line (LIVE
+ * counts the slots that own buffers): a file of 100000 host lines would
+ * otherwise allocate a dozen buffers per line. */
+static size_t tokenize(const lvec *in, tvec *toks, size_t *live)
 {
 	size_t i = 0;
-	for (size_t k = 0; k < toks->n; k++)
-		tok_free(&toks->v[k]);
 	toks->n = 0;
 	for (;;) {
 		while (i < in->n && !in->v[i].lit && (in->v[i].c == ' ' || in->v[i].c == '\t'))
 			i++;
 		if (i >= in->n)
 			break;
-		struct tok t = { .eq = -1, .at = in->v[i].o };
+		if (toks->n == *live) {
+			VEC_RESERVE(*toks, *live + 1);
+			memset(&toks->v[(*live)++], 0, sizeof(struct tok));
+		}
+		struct tok *t = &toks->v[toks->n++];
 		bool in_q = false;
+		t->s.n = t->o.n = 0;
+		t->eq = -1;
+		t->at = in->v[i].o;
 		for (; i < in->n; i++) {
 			const struct lch *c = &in->v[i];
 			if (!c->lit && !in_q && (c->c == ' ' || c->c == '\t'))
@@ -335,14 +343,13 @@ static size_t tokenize(const lvec *in, tvec *toks)
 			    (in->v[i + 1].c == '"' || in->v[i + 1].c == '\\')) {
 				i++;
 				c = &in->v[i];
-			} else if (!c->lit && !in_q && c->c == '=' && t.eq < 0) {
-				t.eq = (long)t.s.n;
+			} else if (!c->lit && !in_q && c->c == '=' && t->eq < 0) {
+				t->eq = (long)t->s.n;
 			}
-			VEC_PUSH(t.s, c->c);
-			VEC_PUSH(t.o, c->o);
+			VEC_PUSH(t->s, c->c);
+			VEC_PUSH(t->o, c->o);
 		}
-		VEC_PUSH(t.s, '\0');
-		VEC_PUSH(*toks, t);
+		VEC_PUSH(t->s, '\0');
 	}
 	return toks->n;
 }
@@ -1248,6 +1255,7 @@ size_t topo_parse(const char *file, const char *text, size_t len, char *const *o
 	struct reader r = { .text = text, .len = len, .line = 1 };
 	lvec raw = { 0 }, sub = { 0 };
 	tvec toks = { 0 };
+	size_t live = 0;
 	size_t before = d->count;
 	struct org nowhere = { 0, 0, 1 };
 	bool bad;
@@ -1281,7 +1289,7 @@ size_t topo_parse(const char *file, const char *text, size_t len, char *const *o
 			continue;
 		if (!substitute(&P, &raw, &sub))
 			continue;
-		if (tokenize(&sub, &toks) == 0)
+		if (tokenize(&sub, &toks, &live) == 0)
 			continue;
 		struct tok *kw = &toks.v[0];
 		size_t s;
@@ -1308,7 +1316,7 @@ size_t topo_parse(const char *file, const char *text, size_t len, char *const *o
 				   P.t->name);
 	}
 
-	for (size_t i = 0; i < toks.n; i++)
+	for (size_t i = 0; i < live; i++)
 		tok_free(&toks.v[i]);
 	VEC_FREE(toks);
 	VEC_FREE(raw);
