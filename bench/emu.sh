@@ -207,6 +207,16 @@ for w in json.load(open(sys.argv[1]))["wires"]:
 print(",".join(f"{k}:{v}" for k, v in sorted(c.items())) or "none")' "$1" 2>/dev/null || echo nan
 }
 
+# stat_a2b_loss FILE: "MODEL_PCT OTHER_DROPS": a2b frames the loss model
+# dropped, in % of frames in, and a2b drops of every other cause
+stat_a2b_loss() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["wires"][0]["a2b"]
+dr = d["drops"]
+print("%.3f %d" % (100.0 * dr["loss"] / max(d["in_frames"], 1), sum(dr.values()) - dr["loss"]))' "$1" 2>/dev/null || echo nan nan
+}
+
 # stat_late_p99 FILE: the upper edge of the histogram bucket holding the 99th
 # percentile of (actual - intended) send time, a2b, in us (emulator's view)
 stat_late_p99() {
@@ -374,11 +384,20 @@ want D && for k in $KINDS; do
 	if direct "$k" loss1 -- --count "$(sc 100000)" --rate 40000 --size 64 -- loss=1%; then
 		put D_loss1_n "$k" "$(jget "$WORK/loss1.$k.tb" sent)"
 		put D_loss1_pct "$k" "$(jget "$WORK/loss1.$k.tb" loss | awk '{ printf "%.3f", $1 * 100 }')"
+		if [ "$k" = emu ]; then
+			read -r lm lo < <(stat_a2b_loss "$WORK/loss1.emu.stats")
+			put D_loss1_model_pct emu "$lm"
+			put D_loss1_other_drops emu "$lo"
+		fi
 	fi
 	if direct "$k" ge -- --count "$(sc 200000)" --rate 40000 --size 64 -- "loss=gilbert:p=1%,r=30%"; then
 		put D_ge_burst "$k" "$(jget "$WORK/ge.$k.tb" mean_burst | awk '{ printf "%.3f", $1 }')"
 		put D_ge_loss_pct "$k" "$(jget "$WORK/ge.$k.tb" loss | awk '{ printf "%.3f", $1 * 100 }')"
 		put D_ge_bursts "$k" "$(jget "$WORK/ge.$k.tb" bursts)"
+		if [ "$k" = emu ]; then
+			read -r lm lo < <(stat_a2b_loss "$WORK/ge.emu.stats")
+			put D_ge_other_drops emu "$lo"
+		fi
 	fi
 	# rates: 1514-byte frames offered at 1.5x the rate; the sink measures
 	# Ethernet bits (no FCS) between first and last frame
@@ -559,9 +578,12 @@ if n:
     lo, hi = binom_interval(int(n), 0.01)
     row(f"D: loss=1%, measured loss (%) over {int(n):,} frames", "D_loss1_pct",
         f"in [{100*lo:.3f}, {100*hi:.3f}] (exact 99% binomial)", lambda e: 100 * lo <= e <= 100 * hi, nd=3, ratio=False)
+row("D: loss=1%, the link's own count of loss-model drops (%)", "D_loss1_model_pct", "", nd=3, ratio=False)
+row("D: loss=1%, frames the link dropped for other causes", "D_loss1_other_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("D: Gilbert p=1% r=30%, loss (%) (theory 3.226)", "D_ge_loss_pct", "", nd=3, ratio=False)
 row("D: Gilbert p=1% r=30%, mean burst (theory 1/r = 3.333)", "D_ge_burst", "within 5%: [3.167, 3.500]",
     lambda e: abs(e / (1 / 0.30) - 1) <= 0.05, nd=3, ratio=False)
+row("D: Gilbert, frames the link dropped for other causes", "D_ge_other_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("D: rate=10mbit, Ethernet Mbit/s received", "D_r10_mbit", "within 2%: [9.8, 10.2]", lambda e: abs(e / 10 - 1) <= 0.02, nd=3, ratio=False)
 row("D: rate=100mbit, Ethernet Mbit/s received", "D_r100_mbit", "within 2%: [98, 102]", lambda e: abs(e / 100 - 1) <= 0.02, nd=3, ratio=False)
 row("U: ping RTT avg between UML guests, no delay (ms)", "U_rtt_avg_ms", "", nd=2)
@@ -589,7 +611,13 @@ PY
 {
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores, $(uname -r)),"
 	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")."
-	[ -x "$EMU" ] || echo "testbed-emu was not built, so its column is empty."
+	if [ -x "$EMU" ]; then
+		c=$(git -C "$ROOT" log -1 --format=%h -- emulator 2>/dev/null)
+		d=$(git -C "$ROOT" status --porcelain -- emulator 2>/dev/null | wc -l)
+		echo "testbed-emu built from commit ${c:-none}$( [ "$d" -gt 0 ] && echo " plus $d uncommitted file(s) in emulator/"), run with --threads 1."
+	else
+		echo "testbed-emu was not built, so its column is empty."
+	fi
 	echo
 	echo "$TABLE"
 } >"$OUT"
