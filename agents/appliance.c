@@ -232,7 +232,8 @@ int main(int argc, char **argv)
 			else
 				((struct sockaddr_in6 *)&a.ss)->sin6_port = htons((uint16_t)(port + t));
 		}
-		w[t].fd = udp_bind(&a, tpa ? 0 : 4 << 20);
+		/* large buffers: a thread may be off CPU for tens of ms while the ISP polls */
+		w[t].fd = udp_bind(&a, tpa ? 0 : 32 << 20);
 		if (w[t].fd < 0)
 			die("cannot bind UDP %s: %s", netaddr_fmt((struct sockaddr *)&a.ss, lbuf, sizeof(lbuf)),
 			    strerror(-w[t].fd));
