@@ -16,7 +16,8 @@
  *                   K kill an exec   P power off
  *
  * As PID 1 (UML, QEMU) it reads tb.* words from the kernel command line:
- *   tb.ctl=DEV   control line device        tb.con=DEV   console device
+ *   tb.ctl=DEV   control line device (UML ssl0 /dev/ttyS0, QEMU virtio /dev/hvc0)
+ *   tb.con=DEV   console device
  *   tb.cfg=PATH  config file (UML: on the hostfs-mounted host dir)
  *   tb.hostdir=PATH  host directory to mount with hostfs at /host
  * Without tb.cfg the config is requested over the control line (QEMU).
@@ -550,6 +551,7 @@ static void loop(struct frame_reader *rd)
 				usleep(100000);  /* a serial line may report hangup until reopened */
 			}
 			struct frame f;
+			uint64_t skipped = rd->skipped;
 			while (frame_next(rd, &f) == 1) {
 				if (f.type == 'C')
 					handle_exec(f.id, f.data, f.len);
@@ -561,6 +563,9 @@ static void loop(struct frame_reader *rd)
 				} else if (f.type == 'P')
 					power_off();
 			}
+			if (rd->skipped != skipped)
+				msg("%llu bytes of noise on the control line",
+				    (unsigned long long)(rd->skipped - skipped));
 		}
 		if (n > 0 && (p.v[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
@@ -618,6 +623,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	pid1 = getpid() == 1;
+	/* execvpe searches the caller's PATH, and PID 1 has none */
+	setenv("PATH", child_env[0] + 5, 1);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -640,7 +647,11 @@ int main(int argc, char **argv)
 			if (mount("none", "/host", "hostfs", 0, hostdir) < 0)
 				fprintf(stderr, "tbinit: mount hostfs %s: %s\n", hostdir, strerror(errno));
 		}
-		ctl = open(ctldev ? ctldev : "/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		/* a virtio console appears once its module has probed */
+		int64_t until = now_ns() + 10 * 1000000000LL;
+		while ((ctl = open(ctldev ? ctldev : "/dev/ttyS0", O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 &&
+		       (errno == ENOENT || errno == ENODEV || errno == ENXIO) && now_ns() < until)
+			usleep(10000);
 		if (ctl < 0) {
 			fprintf(stderr, "tbinit: cannot open control line %s: %s\n",
 				ctldev ? ctldev : "/dev/ttyS0", strerror(errno));

@@ -8,6 +8,7 @@
 #include "procinfo.h"
 #include "units.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -275,6 +276,22 @@ char *guest_log_tail(const char *hostdir, int lines)
 	return out;
 }
 
+static void close_fds_except(int a, int b)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		uint64_t fd;
+		if (parse_u64(e->d_name, 3, INT32_MAX, &fd) < 0 || (int)fd == a || (int)fd == b ||
+		    (int)fd == dirfd(d))
+			continue;
+		close((int)fd);
+	}
+	closedir(d);
+}
+
 int guest_start(const char *state_dir, const struct hostcfg *cfg,
 		const struct guest_start_opts *o, char **why)
 {
@@ -337,6 +354,9 @@ int guest_start(const char *state_dir, const struct hostcfg *cfg,
 		if (proc_starttime(getpid(), &st) < 0 ||
 		    guest_record(hostdir, "monitor %d %llu", (int)getpid(), (unsigned long long)st) < 0)
 			_exit(1);
+		/* keep nothing the caller had open (a $(...) pipe of a shell
+		 * would otherwise wait for the monitor's end) */
+		close_fds_except(rep[1], tbns);
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 		dup2(nul, 0);
 		dup2(nul, 1);

@@ -509,8 +509,12 @@ int guest_monitor_run(const char *hostdir, const struct guest_start_opts *o, int
 		if (n > 0 && (p.v[2].revents & (POLLIN | POLLHUP | POLLERR)) && m->ctl >= 0) {
 			long r = frame_read_fd(&m->rd, m->ctl);
 			struct frame f;
+			uint64_t skipped = m->rd.skipped;
 			while (frame_next(&m->rd, &f) == 1)
 				guest_frame(m, &f);
+			if (m->rd.skipped != skipped)
+				console_log(m, "[monitor] %llu bytes of noise on the control line",
+					    (unsigned long long)(m->rd.skipped - skipped));
 			if (r == 0 || (r < 0 && r != -EAGAIN)) {
 				close(m->ctl);
 				m->ctl = -1;

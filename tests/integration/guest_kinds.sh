@@ -30,6 +30,8 @@ cleanup() {
 	rmdir /run/testbed 2>/dev/null
 }
 on_exit cleanup
+# tests/run stops a test that overruns with SIGTERM: clean up then too
+trap "exit 143" TERM INT
 
 ip netns add "$ns" || { fail guest_setup "cannot create namespace $ns"; exit 1; }
 ip netns exec "$ns" vde_switch -d -s "$sw" -p "$work/sw.pid" -M "$work/sw.mgmt" ||
@@ -80,7 +82,7 @@ for a in u q n; do
 		[ "$a" = "$b" ] && continue
 		for fam in 4 6; do
 			if [ $fam = 4 ]; then dst=${v4[$b]}; else dst=${v6[$b]}; fi
-			if out=$("$TB" exec "$name" "$a" -- ping -c 1 -W 5 "$dst" 2>&1); then
+			if out=$(timeout 30 "$TB" exec "$name" "$a" -- ping -c 1 -W 5 "$dst" 2>&1); then
 				ok "guest_ping${fam}_${kind[$a]}_to_${kind[$b]}"
 			else
 				fail "guest_ping${fam}_${kind[$a]}_to_${kind[$b]}" "$out"
@@ -91,16 +93,16 @@ done
 
 # exec: stdout, stderr and exit status apart; the hostname is the host's name
 for h in u q n; do
-	out=$("$TB" exec "$name" "$h" -- sh -c 'echo to-out; echo to-err >&2; exit 7' 2>"$work/err")
+	out=$(timeout 30 "$TB" exec "$name" "$h" -- sh -c 'echo to-out; echo to-err >&2; exit 7' 2>"$work/err")
 	rc=$?
 	if [ "$rc" = 7 ] && [ "$out" = to-out ] && [ "$(cat "$work/err")" = to-err ]; then
 		ok "guest_exec_status_${kind[$h]}"
 	else
 		fail "guest_exec_status_${kind[$h]}" "rc=$rc out='$out' err='$(cat "$work/err")'"
 	fi
-	out=$("$TB" exec "$name" "$h" -- hostname)
+	out=$(timeout 30 "$TB" exec "$name" "$h" -- hostname)
 	[ "$out" = "$h" ] && ok "guest_hostname_${kind[$h]}" || fail "guest_hostname_${kind[$h]}" "hostname '$out'"
-	"$TB" exec "$name" "$h" -- /no/such/program >/dev/null 2>&1
+	timeout 30 "$TB" exec "$name" "$h" -- /no/such/program >/dev/null 2>&1
 	rc=$?
 	[ "$rc" = 127 ] && ok "guest_exec_missing_${kind[$h]}" || fail "guest_exec_missing_${kind[$h]}" "rc=$rc"
 	if wait_for 10 grep -q "program-of-$h" "/run/testbed/$name/hosts/$h/prog-0.log"; then
@@ -132,12 +134,18 @@ done
 	ok guest_exec_dead
 
 # teardown: every recorded process and namespace gone, and the state dir
-procs=$(cat /run/testbed/"$name"/hosts/*/objects | awk '$1 != "netns" {print $2}')
+procs=$(cat /run/testbed/"$name"/hosts/*/objects | awk '$1 != "netns" {print $2 ":" $3}')
 for h in u q n; do
 	check "guest_stop_${kind[$h]}" "$TB" guest stop "$name" "$h" --timeout 5s
 done
 left=""
-for p in $procs; do [ -d "/proc/$p" ] && left="$left $p($(cat /proc/$p/comm))"; done
+for ps in $procs; do
+	p=${ps%:*}
+	# the same PID with the same start time (PIDs are reused)
+	# (a zombie waiting for init to reap it is gone already)
+	st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '$1 != "Z" {print $20}')
+	[ "$st" = "${ps#*:}" ] && left="$left $p($(cat /proc/$p/comm))"
+done
 [ -z "$left" ] && ok guest_no_processes_left || fail guest_no_processes_left "left:$left"
 ip netns list | grep -q "^tb-$name-" && fail guest_no_netns_left "$(ip netns list | grep "tb-$name-")" ||
 	ok guest_no_netns_left
