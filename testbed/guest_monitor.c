@@ -578,7 +578,7 @@ int guest_monitor_run(const char *hostdir, const struct guest_start_opts *o, int
 			kill(-m->pid, SIGKILL);
 			m->killed = 1;
 		} else if (m->pid > 0 && !m->killed && !m->ready && !m->stopping && now >= m->deadline) {
-			m->kill_reason = xasprintf("no READY within %.0f s (hung)", m->boot_timeout / 1e9);
+			m->kill_reason = xasprintf("no READY within %.1f s (hung)", m->boot_timeout / 1e9);
 			console_log(m, "[monitor] %s: killing the guest", m->kill_reason);
 			kill(-m->pid, SIGKILL);
 			m->killed = 1;
