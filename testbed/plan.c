@@ -4,7 +4,6 @@
  * needs the whole topology is checked here, with the place in the file
  * that the model kept. */
 #include "topo.h"
-#include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -822,9 +821,6 @@ static void explicit_routes(struct builder *B)
 						   "(a gateway must be reachable on one of its interfaces)", gb, m->name);
 				continue;
 			}
-			/* An impaired interface is a wire of its own; a gateway behind it
-			 * is fine, but a route whose gateway is the host's own side of
-			 * that wire is not possible, caught above as "own address". */
 			ph->routes[ph->n_routes++] = r;
 		}
 	}

@@ -36,7 +36,6 @@
  * and numbering has no gaps, so a host with eth5000 would need 5001 NICs). */
 #define ETH_MAX 4095
 
-static const char *const kind_names[] = { "uml", "qemu", "netns" };
 const char *const plan_kind_names[] = { "uml", "qemu", "netns" };
 const char *const plan_switch_names[] = { "vde", "bridge" };
 /* Per-kind memory when neither the host nor `defaults` says: 48M is what
@@ -496,7 +495,7 @@ static int parse_yesno(const char *v, bool *out)
 static int parse_kind(const char *v, enum plan_kind *k)
 {
 	for (int i = 0; i < 3; i++)
-		if (!strcmp(v, kind_names[i])) {
+		if (!strcmp(v, plan_kind_names[i])) {
 			*k = (enum plan_kind)i;
 			return 0;
 		}
