@@ -21,3 +21,9 @@ images: $(BUILD)/bin/tbinit
 
 # unit tests of the modules the guest layer shares with tbinit
 $(eval $(call unittest,test_hostcfg,tests/unit/test_hostcfg.c,tb,))
+
+# make bench-guests: PSS per idle guest of each kind, how many UML guests boot
+.PHONY: bench-guests
+BENCH_TARGETS += bench-guests
+bench-guests: images
+	@hostimg/bench_guests.sh $(BUILD)

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -495,7 +497,13 @@ int guest_status(const char *hostdir, struct guest_status *st)
 			st->reason = xstrdup("its monitor is gone");
 	}
 	for (size_t i = 0; i < procs.n; i++) {
-		st->pss += proc_pss(procs.v[i]);
+		/* UML's helper processes share its address space (CLONE_VM):
+		 * count each address space once */
+		int shared = 0;
+		for (size_t j = 0; j < i && !shared; j++)
+			shared = syscall(SYS_kcmp, procs.v[i], procs.v[j], KCMP_VM, 0, 0) == 0;
+		if (!shared)
+			st->pss += proc_pss(procs.v[i]);
 		st->cpu_ns += proc_cpu_ns(procs.v[i]);
 	}
 	st->nprocs = (int)procs.n;
