@@ -2,7 +2,7 @@
 # unit tests and fuzz targets link the same code.
 testbed_SRCS := $(filter-out testbed/main.c,$(wildcard testbed/*.c))
 $(eval $(call archive,testbed,$(testbed_SRCS)))
-$(eval $(call program,testbed,testbed/main.c,testbed tb,$(NL_LIBS) -lm))
+$(eval $(call program,testbed,testbed/main.c,testbed tb,$(NL_LIBS) $(PCAP_LIBS) $(VDE_LIBS) -lpthread -lm))
 
 # The topology parser and planner (h1): unit tests, fuzz target, benchmark.
 $(eval $(call unittest,test_topo,tests/unit/test_topo.c,testbed tb,$(NL_LIBS)))
