@@ -66,7 +66,7 @@ static void *worker_main(void *arg)
 		struct pollfd p = { .fd = w->fd, .events = POLLIN };
 		if (poll(&p, 1, t) <= 0)
 			continue;
-		for (int round = 0; round < 8; round++) {   /* then let timers run */
+		for (int round = 0; round < 256; round++) {   /* drain first, bounded: then timers */
 			for (size_t i = 0; i < b; i++) {
 				iov[i] = (struct iovec){ bufs + i * DGRAM_MAX, DGRAM_MAX };
 				mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
