@@ -58,10 +58,12 @@ echo
 echo "One centerd, one ispd, one appliance process (2 pool threads unless"
 echo "said), all on the same 2 cores, one round.  The paper's duty cycle:"
 echo "awake 5s, asleep 30s-60s, ispd --poll 2500ms --retry 300ms, round window 70s."
-echo "CPU is user+system seconds over the whole run (registration included)."
+echo "CPU is user+system seconds over the whole run (registration included);"
+echo "the load average, read at the end of each run, shows how busy the"
+echo "machine was (2 cores: anything above 2 means waiting for a CPU)."
 echo
-echo "| appliances | mode | auth | retrieved | failed | failure rate | round time (s) | ispd RSS (KiB) | ispd CPU (s) | appliance CPU (s) |"
-echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| appliances | mode | auth | retrieved | failed | failure rate | round time (s) | ispd RSS (KiB) | ispd CPU (s) | appliance CPU (s) | load avg (1 min) |"
+echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null; }
 # isp_run N MODE AUTH AWAKE SLEEP POLL WINDOW
 isp_run() {
@@ -89,10 +91,10 @@ isp_run() {
 	done
 	kill $ap 2>/dev/null; wait $ap 2>/dev/null; wait $ip 2>/dev/null; wait $cp 2>/dev/null
 	if [ -f "$d/out/rounds.csv" ]; then
-		awk -F, -v n=$n -v m="$mode" -v a="$auth" -v rss=$rss -v ic=$icpu -v ac=$acpu \
-			'NR == 2 { printf "| %d | %s | %s | %d | %d | %.4f%% | %.1f | %d | %s | %s |\n", n, m, a, $3, $4, 100 * $4 / $2, $9, rss, ic, ac }' "$d/out/rounds.csv"
+		awk -F, -v n=$n -v m="$mode" -v a="$auth" -v rss=$rss -v ic=$icpu -v ac=$acpu -v la="$(cut -d' ' -f1 /proc/loadavg)" \
+			'NR == 2 { printf "| %d | %s | %s | %d | %d | %.4f%% | %.1f | %d | %s | %s | %s |\n", n, m, a, $3, $4, 100 * $4 / $2, $9, rss, ic, ac, la }' "$d/out/rounds.csv"
 	else
-		echo "| $n | $mode | $auth | run failed: $(tail -n 1 "$d/c.log") | | | | | | |"
+		echo "| $n | $mode | $auth | run failed: $(tail -n 1 "$d/c.log") | | | | | | | |"
 	fi
 	rm -rf "$d"
 }
@@ -104,8 +106,8 @@ echo
 echo "Shortened duty cycle (awake 2s, asleep 4s-8s, --poll 1s, window 12s),"
 echo "which needs 2.5 times the challenge rate, and the paper's thread-per-appliance model:"
 echo
-echo "| appliances | mode | auth | retrieved | failed | failure rate | round time (s) | ispd RSS (KiB) | ispd CPU (s) | appliance CPU (s) |"
-echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| appliances | mode | auth | retrieved | failed | failure rate | round time (s) | ispd RSS (KiB) | ispd CPU (s) | appliance CPU (s) | load avg (1 min) |"
+echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in 50000 100000 200000; do
 	isp_run "$n" pool xor 2s 4s-8s 1s 12s
 done
