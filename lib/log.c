@@ -27,6 +27,7 @@ int log_to_file(const char *path)
 	return 0;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_v(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };

@@ -21,6 +21,7 @@ int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_link(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_guest(int argc, char **argv);

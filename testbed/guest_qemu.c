@@ -125,13 +125,13 @@ static int qemu_launch(struct guest_ctx *g, struct guest_launch *l)
 	}
 	g->accel = qemu_accel(g->images);
 	VEC_PUSH(l->argv, xstrdup("qemu-system-x86_64"));
+	static const char append[] = "console=ttyS0 panic=-1 quiet net.ifnames=0 rdinit=/sbin/tbinit "
+				     "tb.ctl=/dev/hvc0 tb.con=/dev/ttyS0";
 	const char *fixed[] = {
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-chardev", "socket,id=con,fd=4", "-serial", "chardev:con",
 		"-device", "virtio-serial-pci", "-chardev", "socket,id=ctl,fd=3",
-		"-device", "virtconsole,chardev=ctl",
-		"-append", "console=ttyS0 panic=-1 quiet net.ifnames=0 rdinit=/sbin/tbinit "
-			   "tb.ctl=/dev/hvc0 tb.con=/dev/ttyS0",
+		"-device", "virtconsole,chardev=ctl", "-append", append,
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		VEC_PUSH(l->argv, xstrdup(fixed[i]));

@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "", "the testbeds that are up" },
 	{ "link", cmd_link, "NAME SEG_A SEG_B|HOST ethN ATTR=VALUE...",
 	  "change a link's or an interface's impairments while it runs" },
+	{ "capture", cmd_capture, "NAME SEGMENT [-w FILE] [-c COUNT] [FILTER]",
+	  "capture a segment's frames (BPF filter) to a pcap file or the screen" },
 	{ "exec", cmd_exec, "TESTBED HOST -- CMD [ARGS...]",
 	  "run a command on a host: its output and exit status" },
 	{ "console", cmd_console, "TESTBED HOST",
