@@ -196,6 +196,9 @@ int cmd_capture(int argc, char **argv)
 			log_warn("segment %s: cannot make the switch a hub; only frames flooded to every "
 				 "port (broadcast, unknown destinations) will be seen", argv[2]);
 	}
+	/* said once plugged in: from here on every frame of the segment is seen */
+	fprintf(stderr, "capturing on segment %s of %s%s%s\n", argv[2], p->name,
+		*filter ? ", filter: " : "", filter);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);

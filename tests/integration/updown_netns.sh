@@ -51,6 +51,19 @@ r=$(rtt_ms h1 10.20.2.30)
 "$TB" exec "$name" h2 -- true && ok exec_status_zero || fail exec_status_zero "exec true failed"
 "$TB" exec "$name" h2 -- sh -c 'exit 7'; [ $? -eq 7 ] && ok exec_status_passed || fail exec_status_passed "exit status not 7"
 
+# capture on a segment: a BPF filter, a pcap file tcpdump reads
+"$TB" capture "$name" a -w "$dir/a.pcap" -c 4 icmp 2>"$dir/cap.err" &
+cap=$!
+on_exit kill "$cap"
+wait_for 5 grep -q "^capturing on" "$dir/cap.err"
+"$TB" exec "$name" h1 -- ping -n -q -c 3 -i 0.2 10.20.1.1 >/dev/null 2>&1
+"$TB" exec "$name" h1 -- ping -n -q -c 2 -i 0.2 10.20.1.1 >/dev/null 2>&1
+wait_for 5 sh -c "! kill -0 $cap"
+n=$(tcpdump -nr "$dir/a.pcap" 2>/dev/null | grep -c ICMP)
+[ "$n" -eq 4 ] && ok capture_filter_to_pcap || fail capture_filter_to_pcap "$n ICMP frames in the pcap (want 4)"
+"$TB" capture "$name" a -c 1 'not a valid filter (' 2>/dev/null && fail capture_rejects_bad_filter "accepted" ||
+	ok capture_rejects_bad_filter
+
 # run-time changes
 "$TB" link "$name" b1 b2 up=no >/dev/null
 r=$(rtt_ms h1 10.20.2.20 2)
