@@ -173,6 +173,42 @@ static unsigned default_jobs(const struct plan *p)
 	return j > p->n_hosts ? (unsigned)(p->n_hosts ? p->n_hosts : 1) : j;
 }
 
+/* A rough upper bound of the memory a topology takes: guest memory plus
+ * each kind's overhead (UML's and QEMU's own processes, monitors), as
+ * measured per guest in docs/benchmarks.md. */
+static uint64_t memory_needed(const struct plan *p)
+{
+	uint64_t need = 0;
+	for (size_t h = 0; h < p->n_hosts; h++) {
+		switch (p->hosts[h].kind) {
+		case PLAN_KIND_UML:   need += p->hosts[h].mem_bytes + (16ULL << 20); break;
+		case PLAN_KIND_QEMU:  need += p->hosts[h].mem_bytes + (64ULL << 20); break;
+		case PLAN_KIND_NETNS: need += 4ULL << 20; break;
+		}
+	}
+	return need;
+}
+
+static uint64_t memory_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	uint64_t kb = 0;
+	if (!f)
+		return UINT64_MAX;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "MemAvailable:", 13)) {
+			char *p = line + 13, *end;
+			while (*p == ' ')
+				p++;
+			kb = strtoull(p, &end, 10);
+			if (end == p)
+				kb = 0;
+		}
+	fclose(f);
+	return kb ? kb * 1024 : UINT64_MAX;
+}
+
 static int usage_up(void)
 {
 	fprintf(stderr, "usage: testbed up FILE [NAME=VALUE...] [-j JOBS] [--seed N]\n");
@@ -229,6 +265,17 @@ int cmd_up(int argc, char **argv)
 	if (geteuid() != 0) {
 		log_err("testbed up needs root (it creates network namespaces and devices): run it as root or with sudo.");
 		goto out;
+	}
+	{
+		uint64_t need = memory_needed(p), avail = memory_available();
+		if (need > avail) {
+			char a[UNITS_BUFSZ], b[UNITS_BUFSZ];
+			log_err("not enough memory: the %zu hosts need about %s and %s is available; "
+				"lower the host count or mem=.", p->n_hosts,
+				fmt_size(a, need >= (1ULL << 30) ? need >> 30 << 30 : need >> 20 << 20),
+				fmt_size(b, avail >= (1ULL << 30) ? avail >> 30 << 30 : avail >> 20 << 20));
+			goto out;
+		}
 	}
 	state = guest_state_dir(p->name);
 	if (access(state, F_OK) == 0) {

@@ -99,3 +99,13 @@ left=$(ip netns list | grep -c "$name")
 [ "$left" -eq 0 ] && ok no_namespace_left || fail no_namespace_left "$(ip netns list | grep "$name")"
 procs=$(ps -eo pid=,args= | grep -F "/run/testbed/$name" | grep -v grep)
 [ -z "$procs" ] && ok no_process_left || fail no_process_left "$procs"
+
+# errors a user meets: a file with an error starts nothing; too little memory
+printf 'testbed %s\nsegment s subnet=10.99.0.0/16\nhost h[1-600] kind=qemu mem=1G eth0=s:auto\n' "${name}m" >"$dir/big.topo"
+msg=$("$TB" up "$dir/big.topo" 2>&1)
+[ $? -ne 0 ] && grep -q "not enough memory" <<<"$msg" && [ ! -e "/run/testbed/${name}m" ] &&
+	ok up_refuses_too_little_memory || fail up_refuses_too_little_memory "$msg"
+printf 'testbed %s\nsegment s subnet=10.99.0.0/16\nhost h1 kind=netns eth0=nowhere:auto\n' "${name}e" >"$dir/bad.topo"
+msg=$("$TB" up "$dir/bad.topo" 2>&1)
+[ $? -ne 0 ] && grep -q "bad.topo:3:" <<<"$msg" && [ ! -e "/run/testbed/${name}e" ] &&
+	ok up_refuses_broken_topology || fail up_refuses_broken_topology "$msg"
