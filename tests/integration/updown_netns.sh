@@ -78,12 +78,14 @@ r=$(rtt_ms h1 10.20.2.30)
 	fail interface_change_one_direction "rtt=$r ms (want >= 50: 10 out + 40 in)"
 "$TB" link "$name" b1 b2 nonsense=1 2>/dev/null && fail link_rejects_bad_attr "accepted" || ok link_rejects_bad_attr
 
-# loss: 50% each way drops 75% of round trips; 60 pings, a wide binomial band
-"$TB" link "$name" b1 b2 loss=50% delay=0ms >/dev/null
+# loss: 50% on the way back drops half of the round trips; 60 pings, a band
+# of more than 4 standard deviations.  (One direction only, so that ARP
+# always gets through and cannot turn the loss into an outage.)
+"$TB" link "$name" b1 b2 b2a.loss=50% delay=0ms >/dev/null
 recv=$("$TB" exec "$name" h1 -- ping -n -q -c 60 -i 0.02 -W 1 10.20.2.20 2>/dev/null |
 	awk '/received/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^received/) print $(i-1)}')
-[ -n "$recv" ] && [ "$recv" -ge 3 ] && [ "$recv" -le 28 ] && ok link_loss_seen ||
-	fail link_loss_seen "received $recv of 60 (expected about 15)"
+[ -n "$recv" ] && [ "$recv" -ge 12 ] && [ "$recv" -le 48 ] && ok link_loss_seen ||
+	fail link_loss_seen "received $recv of 60 (expected about 30)"
 
 # crash: kill -9 the emulator and a guest's processes, then down
 emu=$(awk '$1 == "emulator" {print $2}' "/run/testbed/$name/objects")
