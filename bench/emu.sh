@@ -48,6 +48,8 @@ else
 	echo "bench-emu: $EMU not built: measuring wirefilter only" >&2
 fi
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$SECONDS
 id=$(printf '%x' $$ | tail -c 5)
 NSA=tbbn${id}a NSB=tbbn${id}b
 WORK=$(mktemp -d /tmp/tbbench.XXXXXX)
@@ -611,6 +613,7 @@ PY
 {
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores, $(uname -r)),"
 	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")."
+	echo "The run took $((SECONDS - START)) s; load average (1, 5, 15 min) $LOAD0 at its start and $(cut -d' ' -f1-3 /proc/loadavg) at its end."
 	if [ -x "$EMU" ]; then
 		c=$(git -C "$ROOT" log -1 --format=%h -- emulator 2>/dev/null)
 		d=$(git -C "$ROOT" status --porcelain -- emulator 2>/dev/null | wc -l)
