@@ -69,8 +69,10 @@ FUZZ_SECONDS ?= 120
 fuzz: deps fuzzers
 	@TB_BUILD=$(BUILD) tests/fuzz/run $(FUZZ_SECONDS)
 
-demo: deps all
-	@mk/demo.sh
+demo: deps
+	@$(MAKE) --no-print-directory -j$(NPROC) all
+	@$(MAKE) --no-print-directory images
+	@BUILD=$(BUILD) mk/demo.sh
 
 bench: deps all $(BENCH_TARGETS)
 
