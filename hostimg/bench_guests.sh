@@ -4,7 +4,7 @@
 #
 #   1. one guest of each kind on one VDE segment, idle for IDLE_S seconds:
 #      PSS of all its processes (monitor included), CPU time, boot time;
-#   2. UML_N UML guests (default 100), started JOBS at a time (default 4):
+#   2. UML_N UML guests (default 64; about 6 min here), started JOBS at a time (default 4):
 #      how many reached READY, boot time min/median/max, total PSS,
 #      PSS per guest, and MemAvailable consumed.
 #
@@ -15,7 +15,7 @@ build=${1:?usage: bench_guests.sh BUILD}
 root=$(cd "$(dirname "$0")/.." && pwd)
 TB=$root/$build/bin/testbed
 export TB_IMAGES=$root/$build/images
-UML_N=${UML_N:-100}
+UML_N=${UML_N:-64}
 JOBS=${JOBS:-4}
 IDLE_S=${IDLE_S:-10}
 name=tbbench$$
@@ -44,7 +44,7 @@ host_file() { # NAME KIND INDEX
 		$((100 + i / 65536)) $((i / 256 % 256)) $((i % 256 + 1)) > "$work/$1.host"
 }
 
-mem_avail() { awk '/MemAvailable/ {printf "%d\n", $2 * 1024}' /proc/meminfo; }
+mem_avail() { awk '/MemAvailable/ {printf "%.0f\n", $2 * 1024}' /proc/meminfo; }
 
 echo "# bench-guests: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## idle guest, one of each kind (idle ${IDLE_S} s)"

@@ -136,7 +136,9 @@ static int qemu_launch(struct guest_ctx *g, struct guest_launch *l)
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		VEC_PUSH(l->argv, xstrdup(fixed[i]));
 	VEC_PUSH(l->argv, xstrdup("-accel"));
-	VEC_PUSH(l->argv, xstrdup(g->accel));
+	/* TCG's translation cache defaults to 1 GiB and grows to a large part
+	 * of that; 32 MiB holds what a busybox guest runs */
+	VEC_PUSH(l->argv, xstrdup(!strcmp(g->accel, "tcg") ? "tcg,tb-size=32" : g->accel));
 	if (!strcmp(g->accel, "kvm")) {
 		VEC_PUSH(l->argv, xstrdup("-cpu"));
 		VEC_PUSH(l->argv, xstrdup("host"));
