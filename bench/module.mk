@@ -11,3 +11,11 @@ $(eval $(call unittest,test_rxstats,tests/unit/test_rxstats.c,tbbench tb))
 BENCH_TARGETS += bench-emu
 bench-emu: deps $(BUILD)/bin/tbgen $(if $(wildcard emulator/module.mk),$(BUILD)/bin/testbed-emu)
 	TB_BUILD=$(BUILD) bench/emu.sh
+
+# make bench-up: the boot storm (bench/up.sh, docs/boot-storm.md; issue 5):
+# N hosts per kind at once, time until all READY, boot times, peak memory.
+# BENCH_UP_KINDS, BENCH_UP_MAX, BENCH_UP_JOBS (-j), BENCH_UP_CAP: see the script.
+.PHONY: bench-up
+BENCH_TARGETS += bench-up
+bench-up: deps programs images
+	TB_BUILD=$(BUILD) BENCH_UP_DOCS=1 bench/up.sh
