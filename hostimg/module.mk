@@ -27,3 +27,4 @@ $(eval $(call unittest,test_hostcfg,tests/unit/test_hostcfg.c,tb,))
 BENCH_TARGETS += bench-guests
 bench-guests: images
 	@hostimg/bench_guests.sh $(BUILD)
+$(eval $(call fuzzer,fuzz_hostcfg,tests/fuzz/fuzz_hostcfg.c,tb,,tests/fuzz/seeds/fuzz_hostcfg))
