@@ -33,6 +33,8 @@
 #   BENCH_UP_CAP      seconds one `testbed up` may take (default 240)
 #   BENCH_UP_CHEAP    extra sizes run only if the previous N took less than
 #                     this many seconds (default 60)
+#   BENCH_UP_UML_MEM  mem= of the UML hosts (default 48M; QEMU hosts get
+#                     the kind's default, netns hosts have none)
 #   BENCH_UP_OUT, BENCH_UP_PLOT, BENCH_UP_DOCS   see above
 # Arguments: `-j N` is the same as BENCH_UP_JOBS=N.
 set -u
@@ -49,6 +51,7 @@ JOBS=${BENCH_UP_JOBS:-}
 OUT=${BENCH_UP_OUT:-$BUILD/bench-up}
 PLOT=${BENCH_UP_PLOT:-$ROOT/docs/boot-storm}
 DOCS=${BENCH_UP_DOCS:-0}
+UML_MEM=${BENCH_UP_UML_MEM:-48M}
 DOC=$ROOT/docs/boot-storm.md
 
 while [ $# -gt 0 ]; do
@@ -120,8 +123,8 @@ trap 'exit 130' INT TERM
 topo() {
 	local kind=$1 n=$2 f=$3 name=$4 attrs
 	case $kind in
-	uml) attrs="kind=uml mem=48M" ;;
-	qemu) attrs="kind=qemu mem=64M" ;;
+	uml) attrs="kind=uml mem=$UML_MEM" ;;
+	qemu) attrs="kind=qemu" ;;   # its default mem: the cloud kernel needs >= 72M
 	netns) attrs="kind=netns" ;;
 	esac
 	{
@@ -184,6 +187,15 @@ mkdir -p "$OUT"
 CSV=$OUT/results.csv
 MD=$OUT/table.md
 echo "kind,n,jobs,result,up_s,boot_min_s,boot_median_s,boot_max_s,ready,peak_mem_mib,pss_mib,down_s,left,load1" >"$CSV"
+# the command that reproduces this run: the BENCH_UP_ settings in force
+CMDLINE=""
+for v in $(compgen -e | grep '^BENCH_UP_' | grep -Ev '^BENCH_UP_(OUT|PLOT|DOCS)$'); do
+	CMDLINE+="$v=\"${!v}\" "
+done
+[ -n "$JOBS" ] && [ -z "${BENCH_UP_JOBS:-}" ] && CMDLINE+="BENCH_UP_JOBS=$JOBS "
+CMDLINE+="make bench-up"
+JNOTE=""
+[ -z "$JOBS" ] && JNOTE=" (-j auto: testbed up's own choice, 4 boots per core)"
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 NOTES=()
@@ -243,9 +255,13 @@ for kind in $KINDS; do
 		[ "$kind" = qemu ] && [ "$accel" != - ] && result+=" $accel"
 		recorded_pids "$name" >"$WORK/$name.pids"
 		t2=$(now_ns)
-		"$TB" down "$name" >"$WORK/$name.down" 2>&1
-		drc=$?
-		down_s=$(secs "$t2" "$(now_ns)")
+		if [ -e "/run/testbed/$name" ]; then
+			"$TB" down "$name" >"$WORK/$name.down" 2>&1
+			drc=$?
+			down_s=$(secs "$t2" "$(now_ns)")
+		else
+			drc=0 down_s=-   # a failed up undid everything itself
+		fi
 		CUR=""
 		left=$(leftovers "$name" "$WORK/$name.pids")
 		[ $drc -ne 0 ] && left="down exit $drc${left:+; $left}"
@@ -270,7 +286,7 @@ done
 {
 	echo "Measured $START_DATE on $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576 + 0.5}' /proc/meminfo)," \
 		"load average at the start $START_LOAD (the machine may be shared), with" \
-		"\`BENCH_UP_KINDS=\"$KINDS\"${JOBS:+ BENCH_UP_JOBS=$JOBS} BENCH_UP_CAP=$CAP$([ "$MAX" -gt 0 ] && echo " BENCH_UP_MAX=$MAX") make bench-up\`:"
+		"\`$CMDLINE\`$JNOTE:"
 	echo
 	echo "| kind | N | -j | result | all READY (s) | boot min / median / max (s) | ready | peak memory (MiB) | guest PSS (MiB) | down (s) | left after down | load before |"
 	echo "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---:|"
