@@ -52,7 +52,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$SECONDS
 id=$(printf '%x' $$ | tail -c 5)
 NSA=tbbn${id}a NSB=tbbn${id}b
-WORK=$(mktemp -d /tmp/tbbench.XXXXXX)
+WORK=$(mktemp -d /tmp/tbbenchemu.XXXXXX)
 PIDS=()
 NETNS=()
 
