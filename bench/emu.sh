@@ -390,6 +390,7 @@ want D && for k in $KINDS; do
 			read -r lm lo < <(stat_a2b_loss "$WORK/loss1.emu.stats")
 			put D_loss1_model_pct emu "$lm"
 			put D_loss1_other_drops emu "$lo"
+			put D_loss1_causes emu "$(stat_causes "$WORK/loss1.emu.stats")"
 		fi
 	fi
 	if direct "$k" ge -- --count "$(sc 200000)" --rate 40000 --size 64 -- "loss=gilbert:p=1%,r=30%"; then
@@ -399,6 +400,7 @@ want D && for k in $KINDS; do
 		if [ "$k" = emu ]; then
 			read -r lm lo < <(stat_a2b_loss "$WORK/ge.emu.stats")
 			put D_ge_other_drops emu "$lo"
+			put D_ge_causes emu "$(stat_causes "$WORK/ge.emu.stats")"
 		fi
 	fi
 	# rates: 1514-byte frames offered at 1.5x the rate; the sink measures
@@ -603,6 +605,8 @@ print("| figure | testbed-emu | wirefilter | emu/wf | aim | emu meets aim |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))
 print()
+print(f"testbed-emu's drop counters in scene D: loss=1% run {R.get('D_loss1_causes.emu', 'n/a')}, "
+      f"Gilbert run {R.get('D_ge_causes.emu', 'n/a')}.")
 print(f"testbed-emu's drop counters since it started, at the end of the TCP runs: undelayed "
       f"{R.get('N_tcp_link_causes.emu', 'n/a')}, delay=10ms {R.get('N_d10_tcp_link_causes.emu', 'n/a')}.")
 print()
