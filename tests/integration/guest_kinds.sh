@@ -112,9 +112,12 @@ for h in u q n; do
 	fi
 done
 
-# the console: a shell on it answers
-out=$( (echo 'echo console-$((6*7))'; sleep 2) | "$TB" console "$name" n 2>&1)
-[[ $out == *console-42* ]] && ok guest_console_netns || fail guest_console_netns "console said: $out"
+# the console: a shell on it answers (stdin's end detaches, like Ctrl-])
+for h in u q n; do
+	out=$( (echo 'echo console-$((6*7))'; sleep 3) | timeout 30 "$TB" console "$name" "$h" 2>&1)
+	[[ $out == *console-42* ]] && ok "guest_console_${kind[$h]}" ||
+		fail "guest_console_${kind[$h]}" "console said: $out"
+done
 
 # kill -9 of a guest: reported dead
 pids=""
