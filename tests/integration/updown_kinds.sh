@@ -1,0 +1,82 @@
+# testbed up with every guest kind: a UML, a QEMU and a netns host on two
+# segments joined by an emulated link; IPv4/IPv6 reachability, the link's
+# delay seen by real traffic, a change at run time, two testbeds side by
+# side, and nothing left after down.
+. "$TB_ROOT/tests/lib.sh"
+need_root
+
+TB=$TB_BIN/testbed
+export TB_IMAGES=$TB_ROOT/$TB_BUILD/images
+if ! out=$(make -s -C "$TB_ROOT" BUILD="$TB_BUILD" images 2>&1); then
+	fail kinds_images "make images failed: $out"
+	exit 1
+fi
+name=$(tb_unique tbk)
+other=$(tb_unique tbo)
+dir=$(mktemp -d)
+on_exit rm -rf "$dir"
+on_exit "$TB" down "$name"
+on_exit "$TB" down "$other"
+trap "exit 143" TERM INT
+
+cat >"$dir/$name.topo" <<EOF
+testbed $name
+segment lan subnet=10.40.0.0/24 subnet6=fd40::/64
+segment far subnet=10.40.0.0/24 subnet6=fd40::/64
+link lan far delay=15ms
+host u kind=uml eth0=lan:10.40.0.1
+host q kind=qemu eth0=far:10.40.0.2
+host n kind=netns eth0=lan:10.40.0.3
+EOF
+# a second testbed with the same addresses: namespaces keep them apart
+cat >"$dir/$other.topo" <<EOF
+testbed $other
+segment lan subnet=10.40.0.0/24
+host a kind=netns eth0=lan:10.40.0.1
+host b kind=netns eth0=lan:10.40.0.3
+EOF
+
+# min_rtt HOST DEST: the smallest RTT of 4 pings in whole ms (iputils and
+# busybox both print "... = MIN/AVG/MAX...")
+min_rtt() {
+	"$TB" exec "$name" "$1" -- ping -c 4 -i 0.3 -W 3 "$2" 2>/dev/null |
+		awk -F' = ' '/^rtt|^round-trip/ {split($2, v, "/"); print int(v[1])}'
+}
+
+out=$("$TB" up "$dir/$name.topo" 2>&1)
+if [ $? -eq 0 ]; then ok kinds_up; else fail kinds_up "$out"; exit 1; fi
+out2=$("$TB" up "$dir/$other.topo" 2>&1)
+[ $? -eq 0 ] && ok second_testbed_up || fail second_testbed_up "$out2"
+
+st=$("$TB" status "$name" --json)
+[ "$(grep -c '"state": "ready"' <<<"$st")" -eq 3 ] && ok kinds_all_ready || fail kinds_all_ready "$st"
+grep -q '"accel": "tcg"\|"accel": "kvm"' <<<"$st" && ok qemu_accel_reported || fail qemu_accel_reported "$st"
+
+# every pair, IPv4 and IPv6 (UML and QEMU ping is busybox's)
+for pair in "u 10.40.0.2" "u 10.40.0.3" "q 10.40.0.1" "q 10.40.0.3" "n 10.40.0.1" "n 10.40.0.2" \
+	    "u fd40::2" "q fd40::1" "n fd40::2"; do
+	set -- $pair
+	"$TB" exec "$name" "$1" -- ping -c 2 -i 0.3 -W 5 "$2" >/dev/null 2>&1 &&
+		ok "ping_${1}_to_$2" || fail "ping_${1}_to_$2" "no answer"
+done
+
+# the link's delay, seen from UML to QEMU (2 x 15 ms)
+r=$(min_rtt u 10.40.0.2)
+[ -n "$r" ] && [ "$r" -ge 30 ] && ok uml_to_qemu_link_delay || fail uml_to_qemu_link_delay "min rtt=$r ms (want >= 30)"
+"$TB" link "$name" lan far delay=40ms >/dev/null
+r=$(min_rtt n 10.40.0.2)
+[ -n "$r" ] && [ "$r" -ge 80 ] && ok link_change_seen_by_qemu_path || fail link_change_seen_by_qemu_path "min rtt=$r ms (want >= 80)"
+
+# the other testbed answers with its own hosts
+"$TB" exec "$other" a -- ping -c 2 -i 0.2 -W 2 10.40.0.3 >/dev/null 2>&1 &&
+	ok side_by_side_isolated || fail side_by_side_isolated "no answer in $other"
+
+"$TB" down "$other" >/dev/null 2>&1
+[ ! -e "/run/testbed/$other" ] && "$TB" exec "$name" n -- ping -c 1 -W 2 10.40.0.1 >/dev/null 2>&1 &&
+	ok down_one_leaves_the_other || fail down_one_leaves_the_other "$("$TB" status "$name" 2>&1)"
+
+"$TB" down "$name" >/dev/null 2>&1 && ok kinds_down || fail kinds_down "down failed"
+left=$(ip netns list | grep -e "$name" -e "$other")
+procs=$(ps -eo pid=,args= | grep -e "/run/testbed/$name" -e "/run/testbed/$other" | grep -v grep)
+[ -z "$left$procs" ] && [ ! -e "/run/testbed/$name" ] && ok kinds_nothing_left ||
+	fail kinds_nothing_left "namespaces: $left processes: $procs"
