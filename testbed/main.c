@@ -8,7 +8,7 @@
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "check", cmd_check, "FILE [NAME=VALUE...] [--json]",
+	{ "check", cmd_check, "FILE [NAME=VALUE...] [--json] [--quiet]",
 	  "parse and validate a topology, print its plan" },
 	{ "up", cmd_up, "FILE [NAME=VALUE...] [-j JOBS] [--seed N]",
 	  "bring a topology up in its own namespace, wait until every host is ready" },
