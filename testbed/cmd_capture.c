@@ -12,6 +12,7 @@
 #include "log.h"
 #include "segment.h"
 #include "testbed_state.h"
+#include "unixsock.h"
 #include "units.h"
 #include "xalloc.h"
 
@@ -39,21 +40,12 @@ static void on_signal(int sig) { stop_capture = 1; }
  * "1000 Success". */
 static int mgmt_cmd(const char *mgmt, const char *cmd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char buf[4096];
 	size_t got = 0;
-	int fd, rc = -EIO;
+	int fd = unix_connect(mgmt), rc = -EIO;
 
-	if (strlen(mgmt) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, mgmt);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto out;
-	}
+		return fd;
 	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) || write(fd, "\n", 1) != 1)
 		goto out;
 	/* the banner and prompt come first; wait for the result code */

@@ -4,6 +4,7 @@
 #include "mono.h"
 #include "procinfo.h"
 #include "spawn.h"
+#include "unixsock.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -98,22 +99,14 @@ out:
 
 int emuctl_cmd(const char *ctl, const char *line, char **reply)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, rc;
 
 	*reply = NULL;
-	if (strlen(ctl) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, ctl);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = unix_connect(ctl);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		goto out;
-	}
+		return fd;
 	char *msg = xasprintf("%s\n", line);
 	size_t off = 0, mlen = strlen(msg);
 	while (off < mlen) {

@@ -8,6 +8,7 @@
 #include "mono.h"
 #include "procinfo.h"
 #include "spawn.h"
+#include "unixsock.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -34,17 +35,11 @@ char *segment_mgmt_path(const char *state_dir, const char *name)
  * (it is created after the data socket). */
 static int mgmt_accepts(const char *mgmt)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ok;
-	if (strlen(mgmt) >= sizeof(sa.sun_path))
-		return 0;
-	strcpy(sa.sun_path, mgmt);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = unix_connect(mgmt);
 	if (fd < 0)
 		return 0;
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
-	return ok;
+	return 1;
 }
 
 int segment_start(const char *state_dir, const char *name, unsigned nports, int netns_fd,
