@@ -28,3 +28,4 @@ BENCH_TARGETS += bench-guests
 bench-guests: images
 	@hostimg/bench_guests.sh $(BUILD)
 $(eval $(call fuzzer,fuzz_hostcfg,tests/fuzz/fuzz_hostcfg.c,tb,,tests/fuzz/seeds/fuzz_hostcfg))
+$(eval $(call unittest,test_spawn,tests/unit/test_spawn.c,tb,))

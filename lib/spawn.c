@@ -52,11 +52,19 @@ static void child(const char *const argv[], const struct spawn_opts *o, int hold
 		goto fail;
 	if (o->no_aslr && personality(ADDR_NO_RANDOMIZE) < 0)
 		goto fail;
-	/* move the sources out of the way of the targets first, so that a
-	 * mapping {3->4, 4->3} works */
+	/* move our own pipes and the sources above every target first, so
+	 * that neither a mapping {3->4, 4->3} nor a target that happens to be
+	 * the number of a hold or error pipe clobbers anything */
+	int above = 100;
+	for (size_t i = 0; i < o->n_fds; i++)
+		if (o->fds[i].to >= above)
+			above = o->fds[i].to + 1;
+	if ((hold = fcntl(hold, F_DUPFD_CLOEXEC, above)) < 0 ||
+	    (err = fcntl(err, F_DUPFD_CLOEXEC, above)) < 0)
+		_exit(127);
 	int *tmp = calloc(o->n_fds + 1, sizeof(int));
 	for (size_t i = 0; i < o->n_fds; i++) {
-		tmp[i] = fcntl(o->fds[i].from, F_DUPFD_CLOEXEC, 100);
+		tmp[i] = fcntl(o->fds[i].from, F_DUPFD_CLOEXEC, above);
 		if (tmp[i] < 0)
 			goto fail;
 	}
