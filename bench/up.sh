@@ -79,7 +79,9 @@ for k in $KINDS; do
 		{ log "no guest images in $TB_IMAGES: make images BUILD=..."; exit 1; }
 done
 
-id=$(printf '%x' $$ | tail -c 5)
+# a random id: testbed names are machine-wide, and PIDs may repeat across
+# PID namespaces (other users of the machine running this same script)
+id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 WORK=$(mktemp -d /tmp/tbbenchup.XXXXXX)
 CUR=""          # the testbed that is up (or half up) right now
 SAMPLER=""
@@ -111,13 +113,80 @@ stop_sampler() {
 	SAMPLER=""
 }
 
+# write_report: table, plot and docs from the CSV so far (also after ^C, so
+# that an interrupted run still shows what it measured)
+REPORTED=0
+write_report() {
+	[ "$REPORTED" = 0 ] && [ -s "${CSV:-}" ] || return 0
+	REPORTED=1
+	# ---- table ------------------------------------------------------------------
+	{
+		echo "Measured $START_DATE on $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576 + 0.5}' /proc/meminfo)," \
+			"load average at the start $START_LOAD (the machine may be shared), with" \
+			"\`$CMDLINE\`$JNOTE:"
+		echo
+		echo "| kind | N | -j | result | all READY (s) | boot min / median / max (s) | ready | peak memory (MiB) | guest PSS (MiB) | down (s) | left after down | load before |"
+		echo "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---:|"
+		tail -n +2 "$CSV" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }'
+		if [ ${#NOTES[@]} -gt 0 ]; then
+			echo
+			for x in "${NOTES[@]}"; do echo "- $x"; done
+		fi
+	} >"$MD"
+	cat "$MD"
+
+	# ---- plot -------------------------------------------------------------------
+	if command -v gnuplot >/dev/null; then
+		plots_up="" plots_med=""
+		for kind in $KINDS; do
+			awk -F, -v k="$kind" 'NR > 1 && $1 == k && $4 ~ /^ok/ { print $2, $5, $7 }' "$CSV" >"$WORK/plot-$kind.dat"
+			[ -s "$WORK/plot-$kind.dat" ] || continue
+			plots_up+="'$WORK/plot-$kind.dat' using 1:2 with linespoints title '$kind', "
+			plots_med+="'$WORK/plot-$kind.dat' using 1:3 with linespoints title '$kind', "
+		done
+		if [ -n "$plots_up" ]; then
+			mkdir -p "$(dirname "$PLOT")"
+			cat >"$WORK/plot.gp" <<-EOF
+				set datafile missing 'nan'
+				set logscale xy
+				set grid
+				set key top left
+				set xlabel 'N hosts started at once'
+				set ylabel 'seconds'
+				set multiplot layout 1,2 title "boot storm, $(nproc) cores, $START_DATE (make bench-up)"
+				set title 'time until all READY'
+				plot ${plots_up%, }
+				set title 'median boot time per guest'
+				plot ${plots_med%, }
+				unset multiplot
+			EOF
+			{ echo "set terminal svg size 1000,450 dynamic font 'sans,11'"; echo "set output '$PLOT.svg'"; cat "$WORK/plot.gp"; } |
+				gnuplot 2>>"$WORK/gnuplot.err" && log "plot: $PLOT.svg" || cat "$WORK/gnuplot.err" >&2
+			if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
+				{ echo "set terminal pngcairo size 1000,450 font 'sans,10'"; echo "set output '$PLOT.png'"; cat "$WORK/plot.gp"; } |
+					gnuplot 2>>"$WORK/gnuplot.err" && log "plot: $PLOT.png" || cat "$WORK/gnuplot.err" >&2
+			fi
+		fi
+	fi
+
+	# ---- docs -------------------------------------------------------------------
+	if [ "$DOCS" = 1 ] && [ -f "$DOC" ] && grep -q '<!-- bench-up table -->' "$DOC"; then
+		awk -v md="$MD" '
+			/<!-- bench-up table -->/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
+			/<!-- bench-up table end -->/ { skip = 0 }
+			!skip' "$DOC" >"$WORK/doc" && cat "$WORK/doc" >"$DOC" && log "table written to $DOC"
+	fi
+	log "results: $CSV, $MD"
+}
+
 cleanup() {
 	stop_sampler
 	[ -n "$CUR" ] && "$TB" down "$CUR" >/dev/null 2>&1
+	write_report
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'NOTES+=("interrupted: the sizes after the last row were not run"); exit 130' INT TERM
 
 # topo KIND N FILE NAME: N hosts of KIND on one segment big enough for them
 topo() {
@@ -282,61 +351,4 @@ for kind in $KINDS; do
 	done
 done
 
-# ---- table ------------------------------------------------------------------
-{
-	echo "Measured $START_DATE on $(nproc) cores, $(awk '/MemTotal/ {printf "%d GiB", $2 / 1048576 + 0.5}' /proc/meminfo)," \
-		"load average at the start $START_LOAD (the machine may be shared), with" \
-		"\`$CMDLINE\`$JNOTE:"
-	echo
-	echo "| kind | N | -j | result | all READY (s) | boot min / median / max (s) | ready | peak memory (MiB) | guest PSS (MiB) | down (s) | left after down | load before |"
-	echo "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---:|"
-	tail -n +2 "$CSV" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }'
-	if [ ${#NOTES[@]} -gt 0 ]; then
-		echo
-		for x in "${NOTES[@]}"; do echo "- $x"; done
-	fi
-} >"$MD"
-cat "$MD"
-
-# ---- plot -------------------------------------------------------------------
-if command -v gnuplot >/dev/null; then
-	plots_up="" plots_med=""
-	for kind in $KINDS; do
-		awk -F, -v k="$kind" 'NR > 1 && $1 == k && $4 ~ /^ok/ { print $2, $5, $7 }' "$CSV" >"$WORK/plot-$kind.dat"
-		[ -s "$WORK/plot-$kind.dat" ] || continue
-		plots_up+="'$WORK/plot-$kind.dat' using 1:2 with linespoints title '$kind', "
-		plots_med+="'$WORK/plot-$kind.dat' using 1:3 with linespoints title '$kind', "
-	done
-	if [ -n "$plots_up" ]; then
-		mkdir -p "$(dirname "$PLOT")"
-		cat >"$WORK/plot.gp" <<-EOF
-			set datafile missing 'nan'
-			set logscale xy
-			set grid
-			set key top left
-			set xlabel 'N hosts started at once'
-			set ylabel 'seconds'
-			set multiplot layout 1,2 title "boot storm, $(nproc) cores, $START_DATE (make bench-up)"
-			set title 'time until all READY'
-			plot ${plots_up%, }
-			set title 'median boot time per guest'
-			plot ${plots_med%, }
-			unset multiplot
-		EOF
-		{ echo "set terminal svg size 1000,450 dynamic font 'sans,11'"; echo "set output '$PLOT.svg'"; cat "$WORK/plot.gp"; } |
-			gnuplot && log "plot: $PLOT.svg"
-		if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
-			{ echo "set terminal pngcairo size 1000,450 font 'sans,10'"; echo "set output '$PLOT.png'"; cat "$WORK/plot.gp"; } |
-				gnuplot && log "plot: $PLOT.png"
-		fi
-	fi
-fi
-
-# ---- docs -------------------------------------------------------------------
-if [ "$DOCS" = 1 ] && [ -f "$DOC" ] && grep -q '<!-- bench-up table -->' "$DOC"; then
-	awk -v md="$MD" '
-		/<!-- bench-up table -->/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
-		/<!-- bench-up table end -->/ { skip = 0 }
-		!skip' "$DOC" >"$WORK/doc" && cat "$WORK/doc" >"$DOC" && log "table written to $DOC"
-fi
-log "results: $CSV, $MD"
+write_report
