@@ -146,6 +146,14 @@ write_report() {
 		done
 		if [ -n "$plots_up" ]; then
 			mkdir -p "$(dirname "$PLOT")"
+			# ranges that hold the data and the reference marks (goals at
+			# N=128 and 1000, 20-25 s; the paper's 22-27 s)
+			xr=$(cat "$WORK"/plot-*.dat | awk 'BEGIN { lo = 128; hi = 1000 }
+				{ if ($1 < lo) lo = $1; if ($1 > hi) hi = $1 } END { print lo / 1.5 ":" hi * 1.5 }')
+			yr_up=$(cat "$WORK"/plot-*.dat | awk 'BEGIN { lo = 20; hi = 25 }
+				$2 > 0 { if ($2 < lo) lo = $2; if ($2 > hi) hi = $2 } END { print lo / 2 ":" hi * 2 }')
+			yr_med=$(cat "$WORK"/plot-*.dat | awk 'BEGIN { lo = 22; hi = 27 }
+				$3 > 0 { if ($3 < lo) lo = $3; if ($3 > hi) hi = $3 } END { print lo / 2 ":" hi * 2 }')
 			cat >"$WORK/plot.gp" <<-EOF
 				set datafile missing 'nan'
 				set logscale xy
@@ -153,11 +161,22 @@ write_report() {
 				set key top left
 				set xlabel 'N hosts started at once'
 				set ylabel 'seconds'
+				set xrange [$xr]
+				set key box opaque
 				set multiplot layout 1,2 title "boot storm, $(nproc) cores, $START_DATE (make bench-up)"
 				set title 'time until all READY'
+				set yrange [$yr_up]
+				# the issue's goals, as points to be under
+				set label 1 'goal: 128 UML' at 128,25 point pt 6 ps 1.5 offset -5,1.2
+				set label 2 'goal: 1000 netns' at 1000,20 point pt 6 ps 1.5 offset -10,-1.2
 				plot ${plots_up%, }
+				unset label 1
+				unset label 2
 				set title 'median boot time per guest'
-				plot ${plots_med%, }
+				set yrange [$yr_med]
+				set key bottom right
+				# paper 002, Alpine Linux on QEMU+KVM, 16 cores: 22.4-26.6 s
+				plot ${plots_med%, }, 22.441 with lines dt 2 lc rgb 'gray' title 'paper 002 Linux, shortest', 26.596 with lines dt 3 lc rgb 'gray' title 'paper 002 Linux, longest'
 				unset multiplot
 			EOF
 			{ echo "set terminal svg size 1000,450 dynamic font 'sans,11'"; echo "set output '$PLOT.svg'"; cat "$WORK/plot.gp"; } |
