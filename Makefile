@@ -62,6 +62,7 @@ test: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) all
 	@$(MAKE) --no-print-directory -j$(NPROC) asan
 	@$(MAKE) --no-print-directory -j$(NPROC) fuzzers
+	@$(MAKE) --no-print-directory images
 	@TB_BUILD=$(BUILD) tests/run
 
 # make fuzz: run every fuzz target for FUZZ_SECONDS each (not part of make test).

@@ -277,6 +277,21 @@ int cmd_up(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		/* every kind starts tbinit from the images; QEMU also needs its kernel */
+		const char *img = guest_images_dir();
+		char *init = xasprintf("%s/root/sbin/tbinit", img), *kernel = xasprintf("%s/qemu/vmlinuz", img);
+		int need_qemu = 0, missing;
+		for (size_t h = 0; h < p->n_hosts; h++)
+			need_qemu |= p->hosts[h].kind == PLAN_KIND_QEMU;
+		missing = p->n_hosts && (access(init, X_OK) < 0 || (need_qemu && access(kernel, R_OK) < 0));
+		free(init);
+		free(kernel);
+		if (missing) {
+			log_err("the guest images are not built in %s: run 'make images' (or point TB_IMAGES at them).", img);
+			goto out;
+		}
+	}
 	state = guest_state_dir(p->name);
 	if (access(state, F_OK) == 0) {
 		if (testbed_alive(state)) {

@@ -111,3 +111,6 @@ printf 'testbed %s\nsegment s subnet=10.99.0.0/16\nhost h1 kind=netns eth0=nowhe
 msg=$("$TB" up "$dir/bad.topo" 2>&1)
 [ $? -ne 0 ] && grep -q "bad.topo:3:" <<<"$msg" && [ ! -e "/run/testbed/${name}e" ] &&
 	ok up_refuses_broken_topology || fail up_refuses_broken_topology "$msg"
+msg=$(TB_IMAGES=$dir/none "$TB" up "$topo" 2>&1)
+[ $? -ne 0 ] && grep -q "make images" <<<"$msg" && [ ! -e "/run/testbed/$name" ] &&
+	ok up_without_images_says_make_images || fail up_without_images_says_make_images "$msg"
