@@ -3,7 +3,9 @@
 #
 # For each guest kind and each N it writes a topology of N hosts on one
 # segment, runs `testbed up` on it and measures
-#   - the wall clock of `testbed up` (until every host is READY),
+#   - all READY: from the start of `testbed up` to its progress line saying
+#     the last host is READY, and up returned: until the command ended (it
+#     reads every host's status for its summary first),
 #   - per-guest boot time min/median/max (boot_ns of `testbed status --json`),
 #   - peak memory: MemAvailable sampled every 0.5 s while up runs (and while
 #     status is read); the figure is the largest drop below the value before
@@ -125,9 +127,9 @@ write_report() {
 			"load average at the start $START_LOAD (the machine may be shared), with" \
 			"\`$CMDLINE\`$JNOTE:"
 		echo
-		echo "| kind | N | -j | result | all READY (s) | boot min / median / max (s) | ready | peak memory (MiB) | guest PSS (MiB) | down (s) | left after down | load before |"
-		echo "|---|---:|---:|---|---:|---|---:|---:|---:|---:|---|---:|"
-		tail -n +2 "$CSV" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }'
+		echo "| kind | N | -j | result | all READY (s) | up returned (s) | boot min / median / max (s) | ready | peak memory (MiB) | guest PSS (MiB) | down (s) | left after down | load before |"
+		echo "|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|---:|"
+		tail -n +2 "$CSV" | awk -F, '{ printf "| %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $15, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }'
 		if [ ${#NOTES[@]} -gt 0 ]; then
 			echo
 			for x in "${NOTES[@]}"; do echo "- $x"; done
@@ -139,7 +141,7 @@ write_report() {
 	if command -v gnuplot >/dev/null; then
 		plots_up="" plots_med=""
 		for kind in $KINDS; do
-			awk -F, -v k="$kind" 'NR > 1 && $1 == k && $4 ~ /^ok/ { print $2, $5, $7 }' "$CSV" >"$WORK/plot-$kind.dat"
+			awk -F, -v k="$kind" 'NR > 1 && $1 == k && $15 != "nan" { print $2, $15, $7 }' "$CSV" >"$WORK/plot-$kind.dat"
 			[ -s "$WORK/plot-$kind.dat" ] || continue
 			plots_up+="'$WORK/plot-$kind.dat' using 1:2 with linespoints title '$kind', "
 			plots_med+="'$WORK/plot-$kind.dat' using 1:3 with linespoints title '$kind', "
@@ -274,7 +276,7 @@ else:
 mkdir -p "$OUT"
 CSV=$OUT/results.csv
 MD=$OUT/table.md
-echo "kind,n,jobs,result,up_s,boot_min_s,boot_median_s,boot_max_s,ready,peak_mem_mib,pss_mib,down_s,left,load1" >"$CSV"
+echo "kind,n,jobs,result,up_s,boot_min_s,boot_median_s,boot_max_s,ready,peak_mem_mib,pss_mib,down_s,left,load1,all_ready_s" >"$CSV"
 # the command that reproduces this run: the BENCH_UP_ settings in force
 CMDLINE=""
 for v in $(compgen -e | grep '^BENCH_UP_' | grep -Ev '^BENCH_UP_(OUT|PLOT|DOCS)$'); do
@@ -326,10 +328,17 @@ for kind in $KINDS; do
 		SAMPLER=$!
 		CUR=$name
 		t0=$(now_ns)
-		timeout -s TERM -k 10 "$CAP" "$TB" up "$f" ${JOBS:+-j "$JOBS"} >"$WORK/$name.out" 2>&1
-		rc=$?
+		# each output line stamped as it comes ($EPOCHREALTIME: no fork per
+		# line), so that the moment the last host became READY is known even
+		# when up spends more time after it (its summary) or is killed
+		timeout -s TERM -k 10 "$CAP" "$TB" up "$f" ${JOBS:+-j "$JOBS"} 2>&1 |
+			while IFS= read -r l; do echo "${EPOCHREALTIME/./} $l"; done >"$WORK/$name.out"
+		rc=${PIPESTATUS[0]}
 		t1=$(now_ns)
 		up_s=$(secs "$t0" "$t1")
+		# "  hN ready (N/N ready)": stamps are microseconds, t0 nanoseconds
+		ready_s=$(awk -v pat="($n/$n ready)" -v t0="$t0" 'index($0, pat) { printf "%.2f", ($1 * 1000 - t0) / 1e9; exit }' "$WORK/$name.out")
+		[ -n "$ready_s" ] || ready_s=nan
 		read -r ready bmin bmed bmax pss accel < <(host_stats "$name")
 		stop_sampler
 		min_kb=$(cat "$memf" 2>/dev/null || echo "$before_kb")
@@ -355,9 +364,9 @@ for kind in $KINDS; do
 		[ $drc -ne 0 ] && left="down exit $drc${left:+; $left}"
 		log "$kind N=$n: $result in $up_s s; $ready ready; boot min/median/max $bmin/$bmed/$bmax s;" \
 			"peak memory $((mem_kb / 1024)) MiB; down $down_s s; left: ${left:-nothing}"
-		printf '%s,%d,%s,%s,%s,%s,%s,%s,%d,%d,%d,%s,%s,%s\n' "$kind" "$n" "${JOBS:-auto}" "$result" "$up_s" \
+		printf '%s,%d,%s,%s,%s,%s,%s,%s,%d,%d,%d,%s,%s,%s,%s\n' "$kind" "$n" "${JOBS:-auto}" "$result" "$up_s" \
 			"$bmin" "$bmed" "$bmax" "$ready" $((mem_kb / 1024)) $((pss / 1048576)) "$down_s" \
-			"${left:-none}" "$load1" >>"$CSV"
+			"${left:-none}" "$load1" "$ready_s" >>"$CSV"
 		if [ "$rc" -ne 0 ]; then
 			NOTES+=("$kind: stopped at N=$n: $result; the end of testbed up's output: $(tail -n 3 "$WORK/$name.out" | tr '\n' ' ')")
 			break
