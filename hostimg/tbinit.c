@@ -367,9 +367,11 @@ static void handle_exec(uint32_t id, const char *data, size_t len)
 
 static void terminate_all(void)
 {
+	/* an interactive shell ignores SIGTERM but leaves when its terminal
+	 * hangs up: without SIGHUP every power-off would wait out the deadline */
 	for (size_t i = 0; i < children.n; i++)
 		if (children.v[i]->pid > 0 && !children.v[i]->reaped)
-			kill(-children.v[i]->pid, SIGTERM);
+			kill(-children.v[i]->pid, children.v[i]->kind == CH_SHELL ? SIGHUP : SIGTERM);
 	int64_t deadline = now_ns() + 3 * 1000000000LL;
 	for (;;) {
 		pid_t p = waitpid(-1, NULL, WNOHANG);
