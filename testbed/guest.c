@@ -7,6 +7,7 @@
 #include "netns.h"
 #include "procinfo.h"
 #include "units.h"
+#include "unixsock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -186,18 +187,9 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 
 static int connect_ctl(const char *hostdir)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl.sock", hostdir) >= (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
+	char *path = xasprintf("%s/ctl.sock", hostdir);
+	int fd = unix_connect(path);
+	free(path);
 	return fd;
 }
 
