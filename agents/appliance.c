@@ -185,12 +185,7 @@ int main(int argc, char **argv)
 		die("--isp: expected ADDR:PORT (IPv6 as [addr]:port), got '%s'", isp_s);
 
 	struct key_list keys;
-	size_t bad = 0;
-	int rc = keys_load(keys_path, &keys, &bad);
-	if (rc == -EINVAL)
-		die("%s:%zu: not a key line (expected: device ks-hex ko-hex, ids unique)", keys_path, bad);
-	if (rc)
-		die("cannot read %s: %s", keys_path, strerror(-rc));
+	keys_load_or_die(keys_path, &keys);
 	if (first >= keys.n)
 		die("--first %llu: the key file has only %zu entries", (unsigned long long)first, keys.n);
 	size_t n = keys.n - first;
@@ -256,7 +251,7 @@ int main(int argc, char **argv)
 	if (tpa)   /* the paper's threads did little: a small stack lets thousands fit */
 		pthread_attr_setstacksize(&attr, 64 * 1024);
 	for (size_t t = 0; t < nw; t++) {
-		rc = pthread_create(&w[t].th, &attr, worker_main, &w[t]);
+		int rc = pthread_create(&w[t].th, &attr, worker_main, &w[t]);
 		if (rc)
 			die("cannot start thread %zu of %zu: %s", t + 1, nw, strerror(rc));
 	}

@@ -138,12 +138,7 @@ int main(int argc, char **argv)
 		die("--center: expected ADDR:PORT (IPv6 as [addr]:port), got '%s'", center_s);
 
 	struct key_list keys;
-	size_t bad = 0;
-	int rc = keys_load(keys_path, &keys, &bad);
-	if (rc == -EINVAL)
-		die("%s:%zu: not a key line (expected: device ks-hex ko-hex, ids unique)", keys_path, bad);
-	if (rc)
-		die("cannot read %s: %s", keys_path, strerror(-rc));
+	keys_load_or_die(keys_path, &keys);
 
 	agent_signals(&stop);
 	/* large buffers: a poll burst to 200,000 appliances must not overflow */
@@ -164,6 +159,7 @@ int main(int argc, char **argv)
 	mono_ns now = mono_now();
 	struct isp *s = isp_new(&p, &keys, now);
 	uint8_t hb[64];
+	int rc;
 	if ((rc = send_all(cfd, hb, msg_put_hello(hb, sizeof(hb), (uint32_t)isp_id, (uint32_t)isp_n_keys(s)))))
 		die("cannot talk to the center at %s: %s", center_s, strerror(-rc));
 

@@ -1,5 +1,6 @@
 /* keys — see keys.h. */
 #include "keys.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -171,3 +172,13 @@ int registry_load(const char *path, struct reg_list *out, size_t *bad_line)
 }
 
 void registry_free(struct reg_list *l) { VEC_FREE(*l); }
+
+void keys_load_or_die(const char *path, struct key_list *out)
+{
+	size_t bad = 0;
+	int rc = keys_load(path, out, &bad);
+	if (rc == -EINVAL)
+		die("%s:%zu: not a key line (expected: device ks-hex ko-hex, ids unique)", path, bad);
+	if (rc)
+		die("cannot read %s: %s", path, strerror(-rc));
+}

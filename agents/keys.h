@@ -39,6 +39,8 @@ struct reg_list {
 /* 0, -errno of fopen, or -EINVAL with *bad_line set (1-based); duplicates
  * are -EINVAL too.  The list comes back sorted by device id. */
 int keys_load(const char *path, struct key_list *out, size_t *bad_line) __attribute__((warn_unused_result));
+/* keys_load for a program's main(): on any error, one clear message and exit(1). */
+void keys_load_or_die(const char *path, struct key_list *out);
 int keys_parse(FILE *f, struct key_list *out, size_t *bad_line) __attribute__((warn_unused_result));
 void keys_write_entry(FILE *f, const struct key_entry *e);
 /* Index of id in a sorted list, or -1. */

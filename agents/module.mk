@@ -12,8 +12,7 @@ $(eval $(call program,agents-relay,agents/relay.c,agents tb,$(CRYPTO_LIBS) -lm))
 $(eval $(call unittest,test_agent_msg,tests/unit/test_agent_msg.c,agents tb,$(CRYPTO_LIBS)))
 $(eval $(call unittest,test_agent_auth,tests/unit/test_agent_auth.c,agents tb,$(CRYPTO_LIBS)))
 $(eval $(call unittest,test_agent_duty,tests/unit/test_agent_duty.c,agents tb,$(CRYPTO_LIBS)))
-# lib/xalloc.c and lib/units.c named directly rather than libtb.a: only they are needed
-$(eval $(call fuzzer,fuzz_agent_msg,tests/fuzz/fuzz_agent_msg.c lib/xalloc.c lib/units.c,agents,$(CRYPTO_LIBS),tests/fuzz/fuzz_agent_msg_seeds))
+$(eval $(call fuzzer,fuzz_agent_msg,tests/fuzz/fuzz_agent_msg.c,agents tb,$(CRYPTO_LIBS),tests/fuzz/fuzz_agent_msg_seeds))
 
 # make bench-agents: appliances per process and per ISP server (agents/bench.sh)
 .PHONY: bench-agents
