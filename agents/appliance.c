@@ -105,6 +105,8 @@ static void usage(FILE *f)
 		"usage: appliance --keys FILE --isp ADDR:PORT [options]\n"
 		"  --keys FILE             appliances-K.keys from agents-keygen\n"
 		"  --first N --count N     emulate only these entries of the key file (default all)\n"
+		"  --slice K               with --count N: entries (K-1)*N to K*N-1, so that hosts\n"
+		"                          a1..aH of a range take consecutive slices (--slice ${index})\n"
 		"  --isp ADDR:PORT         the ISP server (IPv6 as [addr]:port)\n"
 		"  --listen ADDR           local address (default 0.0.0.0 or [::] as the ISP's)\n"
 		"  --port P                first local port; thread t uses P+t (default 0: any)\n"
@@ -121,10 +123,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	enum { O_KEYS = 256, O_FIRST, O_COUNT, O_ISP, O_LISTEN, O_PORT, O_THREADS, O_TPA, O_AWAKE,
+	enum { O_KEYS = 256, O_FIRST, O_COUNT, O_SLICE, O_ISP, O_LISTEN, O_PORT, O_THREADS, O_TPA, O_AWAKE,
 	       O_SLEEP, O_SEED, O_AUTH, O_READY, O_LOG, O_VERBOSE, O_HELP };
 	static const struct option opts[] = {
 		{ "keys", 1, 0, O_KEYS }, { "first", 1, 0, O_FIRST }, { "count", 1, 0, O_COUNT },
+		{ "slice", 1, 0, O_SLICE },
 		{ "isp", 1, 0, O_ISP }, { "listen", 1, 0, O_LISTEN }, { "port", 1, 0, O_PORT },
 		{ "threads", 1, 0, O_THREADS }, { "thread-per-appliance", 0, 0, O_TPA },
 		{ "awake", 1, 0, O_AWAKE }, { "sleep", 1, 0, O_SLEEP }, { "seed", 1, 0, O_SEED },
@@ -132,7 +135,7 @@ int main(int argc, char **argv)
 		{ "verbose", 0, 0, O_VERBOSE }, { "help", 0, 0, O_HELP }, { 0, 0, 0, 0 },
 	};
 	const char *keys_path = NULL, *isp_s = NULL, *listen_s = NULL, *log_path = NULL;
-	uint64_t first = 0, count = UINT64_MAX, port = 0, threads = 0, seed = 1, ready_fd = UINT64_MAX;
+	uint64_t first = 0, count = UINT64_MAX, slice = 0, port = 0, threads = 0, seed = 1, ready_fd = UINT64_MAX;
 	bool tpa = false;
 	struct appl_params p = { .duty = { .awake_ns = 5 * NS_PER_SEC, .sleep_min_ns = 30 * NS_PER_SEC,
 					   .sleep_max_ns = 60 * NS_PER_SEC },
@@ -145,6 +148,7 @@ int main(int argc, char **argv)
 		case O_KEYS: keys_path = optarg; break;
 		case O_FIRST: if (parse_u64(optarg, 0, UINT32_MAX, &first)) die("--first: expected a number, got '%s'", optarg); break;
 		case O_COUNT: if (parse_u64(optarg, 1, UINT32_MAX, &count)) die("--count: expected a number >= 1, got '%s'", optarg); break;
+		case O_SLICE: if (parse_u64(optarg, 1, UINT32_MAX, &slice)) die("--slice: expected a number >= 1, got '%s'", optarg); break;
 		case O_ISP: isp_s = optarg; break;
 		case O_LISTEN: listen_s = optarg; break;
 		case O_PORT: if (parse_u64(optarg, 0, 65535, &port)) die("--port: expected 0-65535, got '%s'", optarg); break;
@@ -179,6 +183,16 @@ int main(int argc, char **argv)
 		int rc = log_to_file(log_path);
 		if (rc)
 			die("cannot open log file %s: %s", log_path, strerror(-rc));
+	}
+	if (slice) {
+		if (count == UINT64_MAX)
+			die("--slice needs --count (the slice's size)");
+		if (first)
+			die("--slice and --first exclude each other");
+		if ((slice - 1) * count > UINT32_MAX)
+			die("--slice %llu of %llu entries is beyond the 32-bit device ids",
+			    (unsigned long long)slice, (unsigned long long)count);
+		first = (slice - 1) * count;
 	}
 	p.duty.seed = seed;
 	if (netaddr_parse(isp_s, -1, &p.isp))

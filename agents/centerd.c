@@ -212,6 +212,7 @@ static void write_summary(FILE *f, const struct round_stat *rs, size_t n, size_t
 {
 	struct json j;
 	uint64_t asked = 0, ret = 0, maxr = 0, by[ST_WIRE_MAX + 1] = { 0 };
+	double time_sum = 0, time_max = 0;
 	json_init(&j, f, 1);
 	json_obj_begin(&j);
 	json_kv_uint(&j, "devices", devices);
@@ -239,6 +240,10 @@ static void write_summary(FILE *f, const struct round_stat *rs, size_t n, size_t
 		ret += rs[i].retrieved;
 		if (rs[i].retrieved > maxr)
 			maxr = rs[i].retrieved;
+		double t = (double)rs[i].time_ns / NS_PER_SEC;
+		time_sum += t;
+		if (t > time_max)
+			time_max = t;
 		for (int s = 0; s <= ST_WIRE_MAX; s++)
 			by[s] += rs[i].by[s];
 	}
@@ -252,6 +257,9 @@ static void write_summary(FILE *f, const struct round_stat *rs, size_t n, size_t
 		json_kv_uint(&j, dev_status_name(s), by[s]);
 	json_kv_double(&j, "failure_rate", asked ? (double)(asked - ret) / (double)asked : 0);
 	json_kv_uint(&j, "max_retrieved", maxr);
+	json_kv_uint(&j, "rounds", n);
+	json_kv_double(&j, "time_s_mean", n ? time_sum / (double)n : 0);
+	json_kv_double(&j, "time_s_max", time_max);
 	json_kv_uint(&j, "center_malformed", malformed);
 	json_obj_end(&j);
 	json_obj_end(&j);
@@ -453,13 +461,19 @@ int main(int argc, char **argv)
 		while (!stop && mono_now() < resume)
 			pump(cc, 50);
 	}
-	FILE *f_sum = fopen(p_sum, "we");
+	/* written aside and renamed: whoever waits for summary.json (testbed
+	 * run) never reads half of it */
+	char *p_tmp = xasprintf("%s.tmp", p_sum);
+	FILE *f_sum = fopen(p_tmp, "we");
 	if (!f_sum)
-		die("cannot write %s: %s", p_sum, strerror(errno));
-	write_summary(f_sum, rs, done, C.reg.n, C.n_isp, window, C.malformed);
-	fclose(f_sum);
+		die("cannot write %s: %s", p_tmp, strerror(errno));
 	fclose(f_res);
 	fclose(f_rounds);
+	f_res = f_rounds = NULL;
+	write_summary(f_sum, rs, done, C.reg.n, C.n_isp, window, C.malformed);
+	if (fclose(f_sum) || rename(p_tmp, p_sum))
+		die("cannot write %s: %s", p_sum, strerror(errno));
+	free(p_tmp);
 	uint64_t ret = 0, asked = 0, maxr = 0;
 	for (size_t i = 0; i < done; i++) {
 		ret += rs[i].retrieved;

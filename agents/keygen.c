@@ -43,9 +43,10 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "devices", 1, 0, 'n' }, { "isps", 1, 0, 'm' }, { "out", 1, 0, 'o' },
-		{ "first-id", 1, 0, 'f' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "first-id", 1, 0, 'f' }, { "hosts", 1, 0, 'H' }, { "per-host", 1, 0, 'P' },
+		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
-	uint64_t n = 0, m = 1, first = 1;
+	uint64_t n = 0, m = 1, first = 1, hosts = 0, per_host = 0;
 	const char *out = NULL;
 	int c;
 	log_init("agents-keygen");
@@ -54,12 +55,23 @@ int main(int argc, char **argv)
 		case 'n': if (parse_u64(optarg, 1, 100000000, &n)) die("--devices: expected 1-100000000, got '%s'", optarg); break;
 		case 'm': if (parse_u64(optarg, 1, 100000, &m)) die("--isps: expected 1-100000, got '%s'", optarg); break;
 		case 'f': if (parse_u64(optarg, 0, UINT32_MAX, &first)) die("--first-id: expected a number, got '%s'", optarg); break;
+		case 'H': if (parse_u64(optarg, 1, 100000000, &hosts)) die("--hosts: expected 1-100000000, got '%s'", optarg); break;
+		case 'P': if (parse_u64(optarg, 1, 100000000, &per_host)) die("--per-host: expected 1-100000000, got '%s'", optarg); break;
 		case 'o': out = optarg; break;
 		case 'h':
-			printf("usage: agents-keygen --devices N [--isps M] [--first-id ID] --out DIR\n");
+			printf("usage: agents-keygen --devices N [--isps M] [--first-id ID] --out DIR\n"
+			       "       agents-keygen --isps M --hosts H --per-host P [--first-id ID] --out DIR\n"
+			       "  (M ISP servers, each with H appliance hosts of P appliances: N = M*H*P)\n");
 			return 0;
 		default: return 2;
 		}
+	}
+	if ((hosts != 0) != (per_host != 0) || (hosts && n))
+		die("give either --devices N or both --hosts H and --per-host P");
+	if (hosts) {
+		if (hosts * per_host > 100000000 / m)
+			die("--isps x --hosts x --per-host is more than 100000000 devices");
+		n = m * hosts * per_host;
 	}
 	if (optind != argc || !n || !out) {
 		fprintf(stderr, "usage: agents-keygen --devices N [--isps M] [--first-id ID] --out DIR\n");

@@ -54,7 +54,7 @@ resolve() {
 # common_tree DIR: busybox, tbinit, agents, libraries, directories
 common_tree() {
 	local t=$1 b
-	mkdir -p "$t"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib,etc,proc,sys,dev,tmp,run,var,host,root}
+	mkdir -p "$t"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,lib,etc,proc,sys,dev,tmp,run,var,host,data,root}
 	cp /bin/busybox "$t/bin/busybox"
 	for b in $(/bin/busybox --list-full); do
 		[ -e "$t/$b" ] || ln -s /bin/busybox "$t/$b"

@@ -248,9 +248,31 @@ static int setup_network(void)
 	return bad ? -EIO : 0;
 }
 
-static char *const child_env[] = {
+static char *child_env[] = {
 	"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/", "TERM=vt100", NULL
 };
+
+/* A netns host runs the machine's programs, and first the agents of the
+ * image it was started from (IMAGES/root/usr/local/bin, next to our own
+ * IMAGES/root/sbin/tbinit), as a guest of the other kinds would. */
+static void netns_path(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash || slash - self < 5 || strncmp(slash - 5, "/sbin", 5))
+		return;
+	slash[-5] = '\0';
+	const char *path = getenv("PATH");
+	static char buf[8192];
+	snprintf(buf, sizeof(buf), "PATH=%s/usr/local/bin:%s", self,
+		 path && *path ? path : child_env[0] + 5);
+	child_env[0] = buf;
+	setenv("PATH", buf + 5, 1);   /* execvpe searches our own PATH */
+}
 
 /* Fork a child with stdout/stderr on pipes (or on the console for the
  * shell).  Returns the pid or -errno. */
@@ -311,6 +333,17 @@ static struct child *new_child(enum child_kind kind, uint32_t id)
 	c->out = c->err = -1;
 	VEC_PUSH(children, c);
 	return c;
+}
+
+/* A UML guest sees the run's data directory (${data}) at /data, through
+ * hostfs, writable: programs read their keys there and write results. */
+static void mount_data(void)
+{
+	if (!pid1 || !cfg.data || !cfg.kind || strcmp(cfg.kind, "uml"))
+		return;
+	mkdir("/data", 0755);
+	if (mount("none", "/data", "hostfs", 0, cfg.data) < 0)
+		msg("mount hostfs %s at /data: %s", cfg.data, strerror(errno));
 }
 
 static void start_programs(void)
@@ -462,6 +495,11 @@ static void child_exited(struct child *c)
 	if (c->kind == CH_EXEC) {
 		if (frame_write_str(ctl, 'X', c->id, buf) < 0)
 			msg("control line write failed");
+	} else if (c->kind == CH_PROG && !powering_off && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		/* exit 0: the program finished its work (an experiment's center
+		 * after its last round); only a failure is restarted */
+		msg("program %u (pid %d) finished (exit 0); not restarted", c->id, c->pid);
+		c->pid = 0;
 	} else if (c->kind == CH_PROG && !powering_off) {
 		int64_t ran = now_ns() - c->started;
 		if (ran > 30 * 1000000000LL)
@@ -674,6 +712,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		/* netns supervisor: tbinit --netns --config PATH --ctl-fd N [--console-fd N] */
+		netns_path();
 		for (int i = 1; i < argc; i++) {
 			if (!strcmp(argv[i], "--netns"))
 				continue;
@@ -715,6 +754,7 @@ int main(int argc, char **argv)
 		msg("sethostname: %s", strerror(errno));
 	rc = setup_network();
 	t_net = uptime_ns();
+	mount_data();
 	start_programs();
 	start_shell();
 	{

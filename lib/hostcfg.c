@@ -184,6 +184,12 @@ static int parse_line(struct hostcfg *c, char *line, int ln, char **err)
 		if (parse_u64(a, 1, 64, &n) < 0)
 			return fail(err, ln, "bad cpus '%s' (expected 1-64)", a);
 		c->cpus = (unsigned)n;
+	} else if (!strcmp(key, "data")) {
+		if (c->data)
+			return fail(err, ln, "data given twice");
+		if (a[0] != '/')
+			return fail(err, ln, "data needs an absolute path, not '%s'", a);
+		c->data = xstrdup(a);
 	} else if (!strcmp(key, "forward")) {
 		if (strcmp(a, "yes") && strcmp(a, "no"))
 			return fail(err, ln, "forward is yes or no, not '%s'", a);
@@ -288,6 +294,8 @@ int hostcfg_write(FILE *out, const struct hostcfg *c)
 		fprintf(out, "addr %s %s\n", c->addrs.v[i].dev, c->addrs.v[i].cidr);
 	for (size_t i = 0; i < c->routes.n; i++)
 		fprintf(out, "route %s %s\n", c->routes.v[i].dest, c->routes.v[i].gw);
+	if (c->data)
+		fprintf(out, "data %s\n", c->data);
 	for (size_t i = 0; i < c->runs.n; i++)
 		fprintf(out, "run %s\n", c->runs.v[i]);
 	return ferror(out) ? -EIO : 0;
@@ -296,6 +304,7 @@ int hostcfg_write(FILE *out, const struct hostcfg *c)
 void hostcfg_free(struct hostcfg *c)
 {
 	free(c->name);
+	free(c->data);
 	free(c->kind);
 	for (size_t i = 0; i < c->nics.n; i++) {
 		free(c->nics.v[i].dev);

@@ -14,6 +14,8 @@
  *   route 10.1.0.0/16 10.0.0.1   DEST GW ("default" and IPv6 alike)
  *   forward yes                  IPv4 and IPv6 forwarding (a router)
  *   run ispd --port 7000         a program; split like the topology's run=
+ *   data /run/testbed/x/data     the run's data directory on the machine
+ *                                (uml guests mount it at /data)
  *
  * '#' starts a comment line.  Parsing is strict: unknown keys, duplicate
  * singletons, bad names or addresses are errors naming the line. */
@@ -39,6 +41,7 @@ struct hostcfg {
 	VEC(struct hostcfg_addr) addrs;
 	VEC(struct hostcfg_route) routes;
 	VEC(char *) runs;           /* raw command lines */
+	char *data;                 /* NULL: no data directory */
 };
 
 /* Parse TEXT (NUL-terminated).  On error returns -EINVAL and sets *err to a

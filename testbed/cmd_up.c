@@ -6,6 +6,7 @@
  * READY.  Any failure undoes everything (teardown.c) and names the culprit. */
 #include "commands.h"
 #include "emuctl.h"
+#include "experiment.h"
 #include "guest.h"
 #include "log.h"
 #include "mono.h"
@@ -353,6 +354,10 @@ int cmd_up(int argc, char **argv)
 		free(ovp);
 	}
 
+	if (experiment_prepare(p, state, &why) < 0) {
+		log_err("%s", why);
+		goto fail;
+	}
 	fprintf(stderr, "testbed %s: %zu segments, %zu wires, %zu hosts\n", p->name,
 		p->n_segments, p->n_wires, p->n_hosts);
 	if (guest_record(state, "netns %s", u.netns) < 0 || netns_add(u.netns) < 0) {

@@ -833,6 +833,19 @@ struct plan *plan_build(const struct topo *t, struct topo_diag *d)
 	struct plan *p = xcalloc(1, sizeof(*p));
 	B.p = p;
 	p->name = xstrdup(t->name);
+	if (t->experiment.set) {
+		const struct plan_experiment *e = &t->experiment;
+		p->experiment = (struct plan_experiment){ .set = true, .timeout_ns = e->timeout_ns,
+			.done = e->done ? xstrdup(e->done) : NULL,
+			.results = e->results ? xstrdup(e->results) : NULL,
+			.summary = e->summary ? xstrdup(e->summary) : NULL,
+			.prepare.argc = e->prepare.argc };
+		if (e->prepare.argc) {
+			p->experiment.prepare.argv = xcalloc(e->prepare.argc + 1, sizeof(char *));
+			for (size_t k = 0; k < e->prepare.argc; k++)
+				p->experiment.prepare.argv[k] = xstrdup(e->prepare.argv[k]);
+		}
+	}
 	build_segments(&B);
 	check_overlaps(&B, 4);
 	check_overlaps(&B, 6);
@@ -880,6 +893,7 @@ void plan_free(struct plan *p)
 	if (!p)
 		return;
 	free(p->name);
+	plan_experiment_free(&p->experiment);
 	for (size_t i = 0; i < p->n_segments; i++)
 		free(p->segments[i].name);
 	free(p->segments);

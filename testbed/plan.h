@@ -91,8 +91,30 @@ struct plan_wire {
 	struct impair im;            /* dir[IMPAIR_A2B], dir[IMPAIR_B2A] */
 };
 
+/* The `experiment` statement: what `testbed run` does around up and down.
+ * Paths are relative to the run's data directory, ${data}. */
+struct plan_experiment {
+	bool set;
+	struct plan_argv prepare;    /* argc 0: none; runs on the machine before
+				      * the guests start, ${data} expanded */
+	char *done;                  /* the run ends when this file appears */
+	char *results;               /* this directory is kept as the results */
+	char *summary;               /* a CSV file under results: printed at the
+				      * end, summed over its rows by sweep */
+	int64_t timeout_ns;          /* give up after this long */
+};
+
+/* Built-in names of run= values, expanded per host: ${host} and ${index}
+ * by the planner (the host's name; its number in its range, 1 for a host
+ * without one), ${data} when the host is started (the run's data directory
+ * as that host sees it). */
+#define PLAN_VAR_DATA "${data}"
+bool plan_is_builtin(const char *name);
+void plan_experiment_free(struct plan_experiment *e);
+
 struct plan {
 	char *name;                  /* testbed name */
+	struct plan_experiment experiment;
 	struct plan_segment *segments; size_t n_segments;
 	struct plan_host *hosts;       size_t n_hosts;
 	struct plan_wire *wires;       size_t n_wires;

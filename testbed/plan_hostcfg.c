@@ -39,6 +39,24 @@ static int join_argv(const struct plan_argv *a, char **out)
 	return 0;
 }
 
+char *plan_expand_data(const char *s, const char *data)
+{
+	size_t fl = strlen(PLAN_VAR_DATA), n = 0;
+	for (const char *p = strstr(s, PLAN_VAR_DATA); p; p = strstr(p + fl, PLAN_VAR_DATA))
+		n++;
+	char *out = xmalloc(strlen(s) + n * strlen(data) + 1), *o = out;
+	for (const char *p = s; *p;) {
+		if (!strncmp(p, PLAN_VAR_DATA, fl)) {
+			o = stpcpy(o, data);
+			p += fl;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int plan_hostcfg(const struct plan *p, size_t h, const char *state_dir, struct hostcfg *c)
 {
 	const struct plan_host *ph = &p->hosts[h];
@@ -75,9 +93,21 @@ int plan_hostcfg(const struct plan *p, size_t h, const char *state_dir, struct h
 			xstrdup(gw) };
 		VEC_PUSH(c->routes, rt);
 	}
+	/* ${data}: the machine's directory for a netns host, which shares the
+	 * machine's files; a UML guest's tbinit mounts it at /data (hostfs) */
+	char *data_dir = xasprintf("%s/data", state_dir);
+	const char *data_seen = ph->kind == PLAN_KIND_NETNS ? data_dir : "/data";
+	c->data = data_dir;
 	for (size_t i = 0; i < ph->n_runs; i++) {
 		char *line;
-		if (join_argv(&ph->runs[i], &line) < 0)
+		struct plan_argv a = { xcalloc(ph->runs[i].argc + 1, sizeof(char *)), ph->runs[i].argc };
+		for (size_t k = 0; k < a.argc; k++)
+			a.argv[k] = plan_expand_data(ph->runs[i].argv[k], data_seen);
+		int rc = join_argv(&a, &line);
+		for (size_t k = 0; k < a.argc; k++)
+			free(a.argv[k]);
+		free(a.argv);
+		if (rc < 0)
 			return -EINVAL;
 		VEC_PUSH(c->runs, line);
 	}

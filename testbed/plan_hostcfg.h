@@ -14,6 +14,9 @@
 int plan_hostcfg(const struct plan *p, size_t h, const char *state_dir, struct hostcfg *c)
 	__attribute__((warn_unused_result));
 
+/* S with every ${data} replaced by DATA (a new string). */
+char *plan_expand_data(const char *s, const char *data);
+
 /* The name of the switch an interface plugs into: its segment's, or, for an
  * impaired interface, its wire's ("HOST.ethN"). */
 const char *plan_iface_switch(const struct plan *p, const struct plan_iface *ifc);

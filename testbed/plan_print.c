@@ -116,6 +116,24 @@ void plan_print_text(const struct plan *p, FILE *out)
 			print_impair(out, &w->im, "out", "in");
 		}
 	}
+	if (p->experiment.set) {
+		const struct plan_experiment *e = &p->experiment;
+		fprintf(out, "\nexperiment (testbed run):\n");
+		if (e->prepare.argc) {
+			fprintf(out, "  prepare:");
+			for (size_t a = 0; a < e->prepare.argc; a++) {
+				fputc(' ', out);
+				put_word(out, e->prepare.argv[a]);
+			}
+			fputc('\n', out);
+		}
+		fprintf(out, "  done when ${data}/%s exists, within %s\n", e->done,
+			fmt_duration(u, e->timeout_ns));
+		if (e->results)
+			fprintf(out, "  results: ${data}/%s\n", e->results);
+		if (e->summary)
+			fprintf(out, "  summary: ${data}/%s\n", e->summary);
+	}
 }
 
 static void json_addr4(struct json *j, const char *k, const struct plan_addr4 *a)
@@ -180,6 +198,23 @@ void plan_print_json(const struct plan *p, FILE *out)
 	json_init(&j, out, 1);
 	json_obj_begin(&j);
 	json_kv_str(&j, "name", p->name);
+	if (p->experiment.set) {
+		const struct plan_experiment *e = &p->experiment;
+		json_key(&j, "experiment");
+		json_obj_begin(&j);
+		json_key(&j, "prepare");
+		json_arr_begin(&j);
+		for (size_t a = 0; a < e->prepare.argc; a++)
+			json_str(&j, e->prepare.argv[a]);
+		json_arr_end(&j);
+		json_kv_str(&j, "done", e->done);
+		if (e->results)
+			json_kv_str(&j, "results", e->results);
+		if (e->summary)
+			json_kv_str(&j, "summary", e->summary);
+		json_kv_int(&j, "timeout_ns", e->timeout_ns);
+		json_obj_end(&j);
+	}
 	json_key(&j, "segments");
 	json_arr_begin(&j);
 	for (size_t i = 0; i < p->n_segments; i++) {

@@ -72,6 +72,9 @@ struct parser {
 	bool have_name;
 	struct org name_at;
 	int quiet;              /* > 0: members after the first of a range */
+	bool have_experiment;
+	const char *cur_host;   /* the host member being parsed: ${host}, ${index} */
+	unsigned long long cur_index;
 	bool failed;            /* an error (reported or not) in this statement */
 	/* defaults */
 	struct {
@@ -257,6 +260,16 @@ static const char *param_value(struct parser *P, const char *name)
 	return i ? P->params.v[*i].value : NULL;
 }
 
+static const char *const builtin_names[] = { "host", "index", "data" };
+
+bool plan_is_builtin(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtin_names) / sizeof(builtin_names[0]); i++)
+		if (!strcmp(name, builtin_names[i]))
+			return true;
+	return false;
+}
+
 static bool substitute(struct parser *P, const lvec *in, lvec *out)
 {
 	bool ok = true;
@@ -284,7 +297,11 @@ static bool substitute(struct parser *P, const lvec *in, lvec *out)
 		struct org o = c->o;
 		o.len = in->v[j].o.line == o.line && in->v[j].o.col >= o.col ? in->v[j].o.col - o.col + 1 : 2;
 		const char *v = valid_name(name) ? param_value(P, name) : NULL;
-		if (!valid_name(name)) {
+		if (plan_is_builtin(name)) {
+			/* expanded per host later (plan.h): kept as written */
+			for (size_t k = i; k <= j; k++)
+				VEC_PUSH(*out, ((struct lch){ in->v[k].c, true, in->v[k].o }));
+		} else if (!valid_name(name)) {
 			err(P, o, "bad parameter name '%s' in ${}: " NAME_RULE, name);
 			ok = false;
 		} else if (!v) {
@@ -609,6 +626,38 @@ static bool split_argv(struct parser *P, const struct tok *t, const char *v, str
 	return true;
 }
 
+/* S with every FROM replaced by TO (a new string). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+	VEC(char) o = { 0 };
+	size_t fl = strlen(from), tl = strlen(to);
+	for (const char *p = s; *p;) {
+		if (!strncmp(p, from, fl)) {
+			for (size_t i = 0; i < tl; i++)
+				VEC_PUSH(o, to[i]);
+			p += fl;
+		} else {
+			VEC_PUSH(o, *p++);
+		}
+	}
+	VEC_PUSH(o, '\0');
+	return o.v;
+}
+
+/* ${host} and ${index} of the host member being parsed. */
+static void expand_host_vars(struct parser *P, struct plan_argv *a)
+{
+	char idx[24];
+	snprintf(idx, sizeof(idx), "%llu", P->cur_index);
+	for (size_t i = 0; i < a->argc; i++) {
+		char *x = replace_all(a->argv[i], "${host}", P->cur_host);
+		char *y = replace_all(x, "${index}", idx);
+		free(x);
+		free(a->argv[i]);
+		a->argv[i] = y;
+	}
+}
+
 static void argv_free(struct plan_argv *a)
 {
 	for (size_t i = 0; i < a->argc; i++)
@@ -776,6 +825,11 @@ static void st_param(struct parser *P, struct tok *tk, size_t n)
 		return;
 	if (!valid_name(k)) {
 		err(P, key_span(&tk[1]), "bad parameter name '%s': " NAME_RULE, k);
+		return;
+	}
+	if (plan_is_builtin(k)) {
+		err(P, key_span(&tk[1]), "'%s' is a built-in name (${host}, ${index} and ${data} "
+		    "are set per host): choose another parameter name", k);
 		return;
 	}
 	bool inserted;
@@ -1138,8 +1192,10 @@ static bool host_attrs(struct parser *P, struct m_host *h, struct tok *tk, size_
 			*seen = true;
 		} else if (!strcmp(k, "run")) {
 			struct plan_argv a;
-			if (split_argv(P, t, v, &a))
+			if (split_argv(P, t, v, &a)) {
+				expand_host_vars(P, &a);
 				VEC_PUSH(h->runs, a);
+			}
 		} else if (!strcmp(k, "route")) {
 			struct m_route r;
 			if (parse_route(P, t, v, &r))
@@ -1205,12 +1261,16 @@ static void st_host(struct parser *P, struct tok *tk, size_t n)
 			h.image = xstrdup(P->def.image);
 		/* Members after a first one with errors are not parsed again:
 		 * they would only repeat its errors.  They keep their names. */
+		char *name = pattern_member(&pat, m);
 		if (broken) {
 			host_free(&h);
 			h = (struct m_host){ .at = tok_span(&tk[1]), .broken = true };
 		} else {
 			P->quiet += m > 0;
+			P->cur_host = name;
+			P->cur_index = pat.range ? pat.lo + m : 1;
 			broken = h.broken = !host_attrs(P, &h, tk + 2, n - 2, m, count);
+			P->cur_host = NULL;
 			P->quiet -= m > 0;
 		}
 		/* VEC grows by 8 at first; a host has one or two of each, and
@@ -1218,7 +1278,7 @@ static void st_host(struct parser *P, struct tok *tk, size_t n)
 		SHRINK(h.ifaces);
 		SHRINK(h.runs);
 		SHRINK(h.routes);
-		h.name = pattern_member(&pat, m);
+		h.name = name;
 		if (!add_name(P, h.name, TOPO_TAG_HOST(P->t->hosts.n), h.at)) {
 			host_free(&h);
 			continue;
@@ -1228,12 +1288,71 @@ static void st_host(struct parser *P, struct tok *tk, size_t n)
 	pattern_free(&pat);
 }
 
+/* experiment [prepare="CMD"] done=PATH [results=DIR] [summary=CSV] [timeout=DUR] */
+static bool data_path(struct parser *P, const struct tok *t, const char *k, const char *v)
+{
+	if (v[0] == '/' || !strcmp(v, "..") || !strncmp(v, "../", 3) || strstr(v, "/../") ||
+	    (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/.."))) {
+		err(P, val_span(t), "%s=%s: expected a path inside the run's data directory "
+		    "(relative, without '..')", k, v);
+		return false;
+	}
+	return true;
+}
+
+static void st_experiment(struct parser *P, struct tok *tk, size_t n)
+{
+	struct plan_experiment *e = &P->t->experiment;
+	if (P->have_experiment) {
+		err(P, tok_span(&tk[0]), "a topology has one experiment statement; this is the second");
+		return;
+	}
+	P->have_experiment = true;
+	e->set = true;
+	e->timeout_ns = 30 * 60 * 1000000000LL;
+	for (size_t i = 1; i < n; i++) {
+		const char *k, *v;
+		struct tok *t = &tk[i];
+		if (!split_kv(P, t, &k, &v))
+			continue;
+		if (!strcmp(k, "prepare")) {
+			if (e->prepare.argc)
+				err(P, key_span(t), "prepare= is given twice");
+			else
+				split_argv(P, t, v, &e->prepare);
+		} else if (!strcmp(k, "done") || !strcmp(k, "results") || !strcmp(k, "summary")) {
+			char **dst = k[0] == 'd' ? &e->done : k[0] == 'r' ? &e->results : &e->summary;
+			if (*dst)
+				err(P, key_span(t), "%s= is given twice", k);
+			else if (data_path(P, t, k, v))
+				*dst = xstrdup(v);
+		} else if (!strcmp(k, "timeout")) {
+			int rc = parse_duration(v, &e->timeout_ns);
+			if (rc || e->timeout_ns <= 0)
+				unit_error(P, t, k, v, rc ? rc : -ERANGE, "a duration such as 10m");
+		} else {
+			err(P, key_span(t), "unknown attribute '%s' for experiment: expected prepare, "
+			    "done, results, summary or timeout", k);
+		}
+		join_kv(t);
+	}
+	if (!e->done && !P->failed)
+		err(P, tok_span(&tk[0]), "experiment needs done=PATH: the file (under ${data}) whose "
+		    "appearance ends a run");
+	else if (e->summary && !P->failed &&
+		 (!e->results || strncmp(e->summary, e->results, strlen(e->results)) ||
+		  e->summary[strlen(e->results)] != '/'))
+		err(P, tok_span(&tk[0]), "summary=%s must be a file inside results=%s (it is read from "
+		    "the kept results)", e->summary, e->results ? e->results : "(not given)");
+}
+
 static const struct {
 	const char *kw;
 	void (*fn)(struct parser *, struct tok *, size_t);
 } statements[] = {
 	{ "testbed", st_testbed }, { "param", st_param }, { "defaults", st_defaults },
 	{ "segment", st_segment }, { "link", st_link }, { "host", st_host },
+	{ "experiment", st_experiment },
 };
 
 /* The testbed's default name: the file name without directories and .topo. */
@@ -1297,7 +1416,7 @@ size_t topo_parse(const char *file, const char *text, size_t len, char *const *o
 				break;
 		if (s == sizeof(statements) / sizeof(statements[0])) {
 			err(&P, tok_span(kw), "unknown statement '%s': expected testbed, param, defaults, "
-			    "segment, link or host", kw->s.v);
+			    "segment, link, host or experiment", kw->s.v);
 			continue;
 		}
 		statements[s].fn(&P, toks.v, toks.n);
@@ -1330,11 +1449,23 @@ size_t topo_parse(const char *file, const char *text, size_t len, char *const *o
 	return d->count - before;
 }
 
+void plan_experiment_free(struct plan_experiment *e)
+{
+	for (size_t k = 0; k < e->prepare.argc; k++)
+		free(e->prepare.argv[k]);
+	free(e->prepare.argv);
+	free(e->done);
+	free(e->results);
+	free(e->summary);
+	memset(e, 0, sizeof(*e));
+}
+
 void topo_free(struct topo *t)
 {
 	if (!t)
 		return;
 	free(t->name);
+	plan_experiment_free(&t->experiment);
 	for (size_t i = 0; i < t->segments.n; i++)
 		free(t->segments.v[i].name);
 	VEC_FREE(t->segments);

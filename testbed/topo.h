@@ -102,6 +102,7 @@ struct m_link {
 
 struct topo {
 	char *name;
+	struct plan_experiment experiment;
 	VEC(struct m_segment) segments;
 	VEC(struct m_host) hosts;
 	VEC(struct m_link) links;

@@ -1,0 +1,25 @@
+/* experiment — the run's data directory and the experiment statement's
+ * prepare step, shared by `testbed up` and `testbed run`.
+ *
+ * Every testbed has a data directory, STATE/data, which run= programs see
+ * as ${data} (plan.h).  When the topology has an experiment statement,
+ * `testbed up` runs its prepare command on the machine before any guest
+ * starts (e.g. agents-keygen writing this run's keys into ${data}), so that
+ * programs find their inputs at their first start. */
+#ifndef TB_EXPERIMENT_H
+#define TB_EXPERIMENT_H
+
+#include "plan.h"
+
+/* STATE/data (a new string). */
+char *experiment_data_dir(const char *state);
+
+/* Create STATE/data and run the prepare command, if any, to its end (output
+ * in STATE/prepare.log).  0, or -1 with *why set (a new string). */
+int experiment_prepare(const struct plan *p, const char *state, char **why);
+
+/* The full path of a program: a bare name is looked up first beside the
+ * running testbed binary (the build's bin/), then left to PATH. */
+char *experiment_program(const char *name);
+
+#endif
