@@ -66,7 +66,9 @@ common_tree() {
 	for b in "$bin"/*; do
 		case $(basename "$b") in testbed|tbinit|tbgen|testbed-*) continue ;; esac
 		[ -f "$b" ] && [ -x "$b" ] || continue
-		cp "$b" "$t/usr/local/bin/"
+		# without debug information: a guest reads its programs into its own
+		# page cache (hostfs, initramfs), which is guest memory (issue 4)
+		strip --strip-debug -o "$t/usr/local/bin/$(basename "$b")" "$b"
 		# and the shared libraries it needs, at the same paths
 		ldd "$b" 2>/dev/null | awk '/=> \// {print $3} /^\t\/lib/ {print $1}' | while read -r l; do
 			mkdir -p "$t$(dirname "$l")"
@@ -78,15 +80,28 @@ common_tree() {
 	printf '127.0.0.1 localhost\n::1 localhost\n' > "$t/etc/hosts"
 }
 
-# add_modules TREE SRCDIR KVER NAMES...
+# add_modules TREE SRCDIR KVER STRIP NAMES...
+#   STRIP=yes drops the debug sections.  finit_module reads the whole file
+#   into a kernel buffer, and through hostfs also into the page cache: with
+#   Debian's UML ipv6.ko (2.7 MB, 0.7 MB stripped) a UML guest's RAM
+#   touched by the boot went from 12.5 to 10.5 MiB (PSS of its shared-memory
+#   file, mean of 4 boots each), and touched pages stay resident on the host
+#   (UML never gives guest pages back).  The
+#   UML kernel does not check module signatures (CONFIG_MODULE_SIG unset);
+#   the cloud kernel's modules are signed (CONFIG_MODULE_SIG=y), so they are
+#   copied as they are.
 add_modules() {
-	local t=$1 src=$2 kver=$3 m; shift 3
+	local t=$1 src=$2 kver=$3 strip=$4 m; shift 4
 	local dst=$t/lib/modules/$kver
 	mkdir -p "$dst"
 	resolve "$src" "$@" > "$dst/tbinit.list"
 	while read -r m; do
 		mkdir -p "$dst/$(dirname "$m")"
-		cp "$src/$m" "$dst/$m"
+		if [ "$strip" = yes ]; then
+			strip --strip-debug -o "$dst/$m" "$src/$m"
+		else
+			cp "$src/$m" "$dst/$m"
+		fi
 	done < "$dst/tbinit.list"
 }
 
@@ -94,7 +109,7 @@ add_modules() {
 new=$out/root.new
 rm -rf "$new"
 common_tree "$new"
-add_modules "$new" "$uml_mods" "$uml_kver" $UML_MODULES
+add_modules "$new" "$uml_mods" "$uml_kver" yes $UML_MODULES
 rm -rf "$out/root.old"
 [ -d "$out/root" ] && mv "$out/root" "$out/root.old"
 mv "$new" "$out/root"
@@ -119,7 +134,7 @@ qt=$out/qemu.new
 rm -rf "$qt"
 mkdir -p "$qt/tree"
 common_tree "$qt/tree"
-add_modules "$qt/tree" "$kx/lib/modules/$qkver" "$qkver" $QEMU_MODULES
+add_modules "$qt/tree" "$kx/lib/modules/$qkver" "$qkver" no $QEMU_MODULES
 cp "$kx/boot/vmlinuz-$qkver" "$qt/vmlinuz"
 (cd "$qt/tree" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) > "$qt/initrd.cpio"
 rm -rf "$qt/tree"
