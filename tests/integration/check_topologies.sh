@@ -52,8 +52,14 @@ check("ha_wires", sorted(w) == ["router.eth0", "router.eth2"]
       and h["router"]["interfaces"][2]["wire"] == "router.eth2")
 check("ha_kinds_mem", h["a1"]["kind"] == "uml" and h["a1"]["mem_bytes"] == 48 << 20
       and h["router"]["kind"] == "netns" and h["router"]["mem_bytes"] == 0)
-check("ha_run_argv", h["b2"]["run"][0][:3] == ["appliance", "--keys", "/etc/testbed/keys/appliances-2.keys"]
+check("ha_run_argv", h["b2"]["run"][0][:3] == ["appliance", "--keys", "${data}/keys/appliances-1.keys"]
       and "100" in h["b2"]["run"][0])
+# ${index}: each host of a range takes its own slice of its ISP's appliances
+r1, r2 = h["a1"]["run"][0], h["a2"]["run"][0]
+check("ha_run_slice_per_host", r1[r1.index("--slice") + 1] == "1" and r2[r2.index("--slice") + 1] == "2")
+e = p.get("experiment", {})
+check("ha_experiment", e.get("done") == "results/summary.json" and e.get("results") == "results"
+      and e.get("prepare", [None])[0] == "agents-keygen" and "${data}/keys" in e.get("prepare", []))
 macs = [i["mac"] for x in p["hosts"] for i in x["interfaces"]]
 check("ha_macs_unique_local", len(set(macs)) == len(macs) and all(m.startswith("02:") for m in macs))
 PY
