@@ -15,3 +15,6 @@ $(eval $(call fuzzer,fuzz_topo,tests/fuzz/fuzz_topo.c,testbed tb,$(NL_LIBS),topo
 BENCH_TARGETS += bench-parse
 bench-parse: $(BUILD)/bin/testbed
 	@testbed/bench_parse.sh $(BUILD)/bin/testbed
+
+# testbed run / sweep: the Wilson interval, sweep combinations, ${data}
+$(eval $(call unittest,test_sweep,tests/unit/test_sweep.c,testbed tb,$(NL_LIBS) $(PCAP_LIBS) $(VDE_LIBS) -lpthread -lm))

@@ -32,6 +32,8 @@ int sweep_init(struct sweep *s, const char *file, char *const *ov, size_t n)
 				log_err("%s: an empty value in the list", ov[i]);
 				free(vals);
 				free(p.name);
+				for (size_t k = 0; k < p.values.n; k++)
+					free(p.values.v[k]);
 				VEC_FREE(p.values);
 				return -1;
 			}
