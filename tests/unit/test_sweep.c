@@ -40,7 +40,7 @@ static char *write_topo(const char *text)
 
 TEST(combinations_last_varies_fastest)
 {
-	char *f = write_topo("param hosts=1\nparam loss=0%\nsegment s subnet=10.0.0.0/24\n"
+	char *f = write_topo("testbed tbsweep\nparam hosts=1\nparam loss=0%\nsegment s subnet=10.0.0.0/24\n"
 			     "host h[1-${hosts}] kind=netns eth0=s:auto\n");
 	char *ov[] = { "hosts=1,2,4", "loss=0%,5%", "kind_unused" };
 	struct sweep s;
@@ -65,7 +65,7 @@ TEST(combinations_last_varies_fastest)
 
 TEST(repeat_sets_declared_seed)
 {
-	char *f = write_topo("param seed=1\nparam n=1\nsegment s subnet=10.0.0.0/24\n"
+	char *f = write_topo("testbed tbsweep\nparam seed=1\nparam n=1\nsegment s subnet=10.0.0.0/24\n"
 			     "host h[1-${n}] kind=netns eth0=s:auto\n");
 	char *ov[] = { "n=1,2", "seed=9" };
 	struct sweep s;
