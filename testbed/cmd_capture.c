@@ -4,8 +4,8 @@
  * The capture plugs into the segment's VDE switch like any NIC (libvdeplug)
  * and, because a switch sends a port only the unicast frames addressed to
  * it, turns the switch into a hub for as long as it runs (the management
- * command port/sethub), unless the segment was declared capture=yes (then it
- * is a hub from the start).  FILTER is BPF syntax, compiled by libpcap and
+ * command port/sethub); a segment declared capture=yes stays a hub (its own
+ * capture runs from up to down, segcapture.h).  FILTER is BPF syntax, compiled by libpcap and
  * applied with pcap_offline_filter; frames go to a pcap file (pcap_dump) or
  * are printed one line each. */
 #include "commands.h"
@@ -181,9 +181,11 @@ int cmd_capture(int argc, char **argv)
 		log_err("cannot plug into the switch of segment %s (%s): %s", argv[2], ctl, strerror(errno));
 		goto out;
 	}
-	if (!p->segments[seg].capture) {
+	/* a capture=yes segment stays a hub for the testbed's life (its
+	 * capture runs from up to down: segcapture.h) */
+	{
 		if (mgmt_cmd(mgmt, "port/sethub 1") == 0)
-			made_hub = 1;
+			made_hub = !p->segments[seg].capture;
 		else
 			log_warn("segment %s: cannot make the switch a hub; only frames flooded to every "
 				 "port (broadcast, unknown destinations) will be seen", argv[2]);

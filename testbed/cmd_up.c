@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "emuctl.h"
 #include "experiment.h"
+#include "segcapture.h"
 #include "guest.h"
 #include "log.h"
 #include "mono.h"
@@ -374,6 +375,10 @@ int cmd_up(int argc, char **argv)
 			log_err("segment %s: %s", p->segments[s].name, why);
 			goto fail;
 		}
+	if (segcapture_start(p, state, &why) < 0) {
+		log_err("%s", why);
+		goto fail;
+	}
 	for (size_t w = 0; w < p->n_wires; w++)
 		if (p->wires[w].kind == PLAN_WIRE_IFACE &&
 		    segment_start(state, p->wires[w].name, 32, nsfd, &why) < 0) {

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "log.h"
 #include "mono.h"
+#include "segcapture.h"
 #include "spawn.h"
 #include "xalloc.h"
 
@@ -135,6 +136,13 @@ static void keep_results(const struct plan *p, const char *state, const char *ou
 		free(from);
 		free(to);
 	}
+	char *cap = segcapture_dir(state);
+	if (access(cap, F_OK) == 0) {
+		char *to = xasprintf("%s/capture", out);
+		bad += copy_tree(cap, to, NULL);
+		free(to);
+	}
+	free(cap);
 	const char *top[] = { "topology.topo", "overrides", "prepare.log", "emu.log" };
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
 		char *f = xasprintf("%s/%s", state, top[i]), *t = xasprintf("%s/%s", out, top[i]);
