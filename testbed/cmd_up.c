@@ -297,6 +297,14 @@ int cmd_up(int argc, char **argv)
 				 fmt_size(c, ROUND_SIZE(worst)));
 #undef ROUND_SIZE
 	}
+	for (size_t s = 0; s < p->n_segments; s++)
+		if (p->segments[s].sw == PLAN_SWITCH_BRIDGE) {
+			/* accepted by the format, not built yet: say so rather than
+			 * quietly giving a VDE switch */
+			log_err("segment %s: switch=bridge (a kernel bridge) is not implemented yet; "
+				"remove it to get a VDE switch.", p->segments[s].name);
+			goto out;
+		}
 	{
 		/* every kind starts tbinit from the images; QEMU also needs its kernel */
 		const char *img = guest_images_dir();

@@ -42,3 +42,12 @@ if [ -n "$pid" ] && wait_for 10 gone "$pid" && [ ! -e "/run/testbed/$name" ]; th
 else
 	fail capture_stopped_by_down "pid '$pid' still there or state left"
 fi
+
+# switch=bridge is in the format but not built: up says so and starts nothing
+printf 'testbed %s\nsegment lan subnet=10.0.0.0/24 switch=bridge\nhost a kind=netns eth0=lan:auto\n' "${name}b" >"$dir/b.topo"
+out=$("$TB" up "$dir/b.topo" 2>&1)
+if [ $? -ne 0 ] && grep -q 'switch=bridge (a kernel bridge) is not implemented yet' <<<"$out" && [ ! -e "/run/testbed/${name}b" ]; then
+	ok up_refuses_bridge_segment
+else
+	fail up_refuses_bridge_segment "$out"
+fi
