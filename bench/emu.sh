@@ -140,13 +140,22 @@ unplug_ns() {
 # because its -v splits "A:B" at the first colon.  Attributes are given in
 # testbed-emu's words and translated for wirefilter (delay in ms, rate in
 # bytes/s, Gilbert as loss + mean burst length).
+# The runs that measure timing (LINK_RT=1: the delay=10ms ones) run both
+# links SCHED_FIFO at priority 10, testbed-emu with its --realtime and
+# wirefilter under chrt, so that neither is preempted by whatever else the
+# shared machine runs (BENCH_RT=0: never).  Throughput runs do not: a
+# real-time link wakes for every frame and batches nothing.
 LINK_PID=
 start_link() {
+	local EMU_RT= WF_RT=
+	if [ "${LINK_RT:-0}" = 1 ] && [ "${BENCH_RT:-1}" = 1 ]; then
+		EMU_RT=--realtime WF_RT="chrt -f 10"
+	fi
 	local kind=$1 a=$2 b=$3; shift 3
 	if [ "$kind" = emu ]; then
 		rm -f "$WORK/emu.ready"
 		rm -f "$WORK/emu.ctl"
-		"$EMU" --threads 1 --seed 1 --ctl "$WORK/emu.ctl" --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
+		"$EMU" --threads 1 --seed 1 $EMU_RT --ctl "$WORK/emu.ctl" --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
 			3>"$WORK/emu.ready" </dev/null >>"$WORK/emu.out" 2>&1 &
 		LINK_PID=$!
 		PIDS+=("$LINK_PID")
@@ -170,7 +179,7 @@ start_link() {
 		local ua=$WORK/wf.a.url ub=$WORK/wf.b.url
 		echo "$a" >"$ua"; echo "$b" >"$ub"
 		rm -f "$WORK/wf.pid"
-		wirefilter -v "$ua:$ub" "${args[@]}" --daemon --pidfile "$WORK/wf.pid" \
+		$WF_RT wirefilter -v "$ua:$ub" "${args[@]}" --daemon --pidfile "$WORK/wf.pid" \
 			</dev/null >>"$WORK/wf.out" 2>&1 || { tail -5 "$WORK/wf.out" >&2; return 1; }
 		wait_for 5 test -s "$WORK/wf.pid" || return 1
 		LINK_PID=$(cat "$WORK/wf.pid")
@@ -316,6 +325,7 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	sink_wait
 	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
+	put N_d10_rerr_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" read_err_p99_us)"
 	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
 	tcp_run "dtcp_$k"
 	if [ "$k" = emu ]; then
@@ -341,7 +351,7 @@ for k in $KINDS; do
 		scene_taps "$k" N
 		stop_link
 	fi
-	if start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" delay=10ms; then
+	if LINK_RT=1 start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" delay=10ms; then
 		scene_taps_delayed "$k"
 		stop_link
 	fi
@@ -360,7 +370,7 @@ direct() {
 	local d=$WORK/ptp.$name.$k
 	mkdir -p "$d"
 	start_link "$k" "ptp://$d/a" "ptp://$d/b" "$@" || return 1
-	sink "$name.$k" "" "ptp://$d/b" --idle 1s --timeout 120s "${sargs[@]}" || return 1
+	sink "$name.$k" "$NSQ" "ptp://$d/b" --idle 1s --timeout 120s "${sargs[@]}" || return 1
 	local c0; c0=$(cpu_s "$LINK_PID")
 	gen "" "ptp://$d/a" "${gargs[@]}"
 	sink_wait
@@ -369,6 +379,17 @@ direct() {
 	stop_link
 }
 
+# The sink of scene D runs in a namespace of its own whose Unix datagram
+# queues are deep (net.unix.max_dgram_qlen is per namespace and taken when
+# a socket is made; the ptp socket file is reached across namespaces):
+# with the default of 10 frames a sink that is not scheduled for a
+# millisecond makes the link wait, and the link would be charged for it.
+NSQ=
+if want D; then
+	NSQ=tbbn${id}q
+	ip netns add "$NSQ" && NETNS+=("$NSQ") && ip netns exec "$NSQ" sysctl -qw net.unix.max_dgram_qlen=4096 ||
+		{ log "cannot make the sink namespace"; exit 1; }
+fi
 want D && for k in $KINDS; do
 	log "scene D through $k"
 	if direct "$k" ceil -- --count "$(sc 500000)" --size 64 --; then
@@ -377,10 +398,11 @@ want D && for k in $KINDS; do
 		put D_fps_per_core "$k" "$(awk -v n="$(jget "$WORK/ceil.$k.tb" unique)" -v c="$(cat "$WORK/ceil.$k.cpu")" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
 		put D_ceil_lost "$k" "$(jget "$WORK/ceil.$k.tb" lost)"
 	fi
-	if direct "$k" d10 --expect 10ms -- --count "$(sc 30000)" --rate 10000 --size 64 -- delay=10ms; then
+	if LINK_RT=1 direct "$k" d10 --expect 10ms -- --count "$(sc 30000)" --rate 10000 --size 64 -- delay=10ms; then
 		put D_d10_err_p50_us "$k" "$(jget "$WORK/d10.$k.tb" err_p50_us)"
 		put D_d10_err_p99_us "$k" "$(jget "$WORK/d10.$k.tb" err_p99_us)"
 		put D_d10_err_max_us "$k" "$(jget "$WORK/d10.$k.tb" err_max_us)"
+		put D_d10_rerr_p99_us "$k" "$(jget "$WORK/d10.$k.tb" read_err_p99_us)"
 		[ "$k" = emu ] && put D_d10_late_p99_us emu "$(stat_late_p99 "$WORK/d10.emu.stats")"
 	fi
 	if direct "$k" loss1 -- --count "$(sc 100000)" --rate 40000 --size 64 -- loss=1%; then
@@ -419,6 +441,9 @@ done
 # words reach init as environment variables) and writes results to /out,
 # which is a directory of this run seen through hostfs.
 
+# BENCH_U_BUFS=default keeps the guests' own TCP buffer sizes
+U_BUFS=${BENCH_U_BUFS:-big}
+
 uml_root() {
 	local r=$BUILD/bench/umlroot c l
 	rm -rf "$r"
@@ -437,6 +462,15 @@ mount -t sysfs sys /sys
 ip link set lo up
 ip addr add "$bench_ip/24" dev eth0
 ip link set eth0 up
+# a 48 MB guest sizes its TCP buffers from its memory (max ~300 KB), below
+# the bandwidth-delay product at 20 ms RTT: raise them so that the window
+# does not cap the delayed runs (values before and after go to /out)
+cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem >"/out/$bench_tag.$bench_role.tcpbuf"
+if [ "${bench_bufs:-}" = big ]; then
+	echo "4096 131072 2097152" >/proc/sys/net/ipv4/tcp_rmem
+	echo "4096 16384 2097152" >/proc/sys/net/ipv4/tcp_wmem
+	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem >>"/out/$bench_tag.$bench_role.tcpbuf"
+fi
 if [ "$bench_role" = server ]; then
 	iperf3 -s >/dev/null 2>&1 &
 	echo up >"/out/$bench_tag.server"
@@ -486,10 +520,10 @@ scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
 	local out=$UML_ROOT/out
 	rm -f "$out/$tag".*
 	start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "$@" || return 1
-	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag"
+	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag" "bench_bufs=$U_BUFS"
 	local spid=$UML_PID
 	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
-		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)"
+		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)" "bench_bufs=$U_BUFS"
 	local cpid=$UML_PID
 	wait_for 240 test -s "$out/$tag.json" || log "$k: scene U run $tag did not finish"
 	uml_stop "$cpid" "tbu${id}c"
@@ -497,6 +531,8 @@ scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
 	stop_link
 	cp "$out/$tag.json" "$WORK/$tag.iperf" 2>/dev/null
 	cp "$out/$tag.ping" "$WORK/$tag.ping" 2>/dev/null
+	[ -f "$out/$tag.client.tcpbuf" ] && log "scene U $tag: client tcp_rmem/tcp_wmem: $(tr '\n' ' ' <"$out/$tag.client.tcpbuf")"
+	return 0
 }
 
 ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
@@ -511,7 +547,7 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 			put U_tcp_mbit "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 			put U_tcp_retr "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_sent.retransmits)"
 			put U_rtt_avg_ms "$k" "$(ping_p "$WORK/u0.$k.ping" | cut -d/ -f2)"
-			scene_u "$k" "u10.$k" delay=10ms
+			LINK_RT=1 scene_u "$k" "u10.$k" delay=10ms
 			put U_d10_tcp_mbit "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 			put U_d10_tcp_retr "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_sent.retransmits)"
 			put U_d10_rtt_avg_ms "$k" "$(ping_p "$WORK/u10.$k.ping" | cut -d/ -f2)"
@@ -562,6 +598,7 @@ row("N: TCP retransmissions, no delay", "N_tcp_retr", f"one switch: {fmt(g('B_tc
 row("N: frames the link itself dropped during that TCP run", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
+row("N: delay=10ms, p99 of the same when the sink read the frame (us)", "N_d10_rerr_p99_us", "")
 row("N: TCP goodput at delay=10ms (Mbit/s)", "N_d10_tcp_mbit", "")
 for k in ("emu", "wf"):
     a, b = g("N_d10_tcp_mbit", k), g("N_tcp_mbit", k)
@@ -576,6 +613,7 @@ row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
 row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us", "")
 row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
+row("D: delay=10ms, p99 of the same when the sink read the frame (us)", "D_d10_rerr_p99_us", "")
 row("D: delay=10ms, p99 lateness in the link's own histogram (us, bucket edge)", "D_d10_late_p99_us", "", nd=0, ratio=False)
 n = g("D_loss1_n", "emu") or g("D_loss1_n", "wf")
 if n:

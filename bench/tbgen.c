@@ -11,7 +11,11 @@
  *
  * Every frame carries a sequence number and the CLOCK_MONOTONIC time it was
  * sent; every namespace of one machine shares that clock, so the sink's
- * one-way delay is exact.  --size is the Ethernet frame size with FCS, as
+ * one-way delay is exact.  The sink takes the arrival time from the
+ * kernel's receive timestamp (SO_TIMESTAMPNS: when the frame reached its
+ * socket, i.e. left the link) where the socket gives one, so the sink's own
+ * wake-up is not counted as the link's; the delay to the moment the sink
+ * read the frame is reported beside it (read_*).  --size is the Ethernet frame size with FCS, as
  * frame sizes are usually quoted (64 = the minimum frame).  After the data
  * the sender sends a few END frames that tell the sink how many were sent.
  *
@@ -68,6 +72,8 @@ struct port {
 	socklen_t peer_len;
 	uint32_t hdr_off;        /* where struct tbhdr starts in a frame */
 	uint32_t wire_extra;     /* bytes the wire adds to what we hand over */
+	bool dgram;              /* vde://, ptp://: the data fd carries the frames */
+	bool stamps;             /* SO_TIMESTAMPNS is on */
 };
 
 struct port_ops {
@@ -76,8 +82,9 @@ struct port_ops {
 	int (*open)(struct port *p, const char *url, bool to);
 	/* send N frames of LEN bytes; 0 or -errno */
 	int (*send)(struct port *p, uint8_t **frames, unsigned n, size_t len);
-	/* receive up to N frames without blocking; number received or -errno */
-	int (*recv)(struct port *p, uint8_t **bufs, size_t *lens, unsigned n, size_t cap);
+	/* receive up to N frames without blocking; number received or -errno;
+	 * AT[i] is frame i's kernel arrival time (mono_ns) or 0 */
+	int (*recv)(struct port *p, uint8_t **bufs, size_t *lens, mono_ns *at, unsigned n, size_t cap);
 	void (*close)(struct port *p);
 };
 
@@ -113,6 +120,59 @@ static int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t 
 	return 0;
 }
 
+/* Kernel receive timestamps on FD (0 or -errno). */
+static int stamps_on(struct port *p)
+{
+	int one = 1;
+	if (setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		return -errno;
+	p->stamps = true;
+	return 0;
+}
+
+typedef union {
+	char buf[CMSG_SPACE(sizeof(struct timespec))];
+	struct cmsghdr align;
+} stamp_cmsg;
+
+/* recvmmsg of up to N datagrams with their arrival times on the monotonic
+ * clock (the stamp is CLOCK_REALTIME: converted with the offset read now). */
+static int mmsg_recv(struct port *p, uint8_t **bufs, size_t *lens, mono_ns *at, unsigned n, size_t cap)
+{
+	struct mmsghdr msgs[n];
+	struct iovec iov[n];
+	stamp_cmsg cm[n];
+	memset(msgs, 0, sizeof(msgs));
+	for (unsigned i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ bufs[i], cap };
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (p->stamps) {
+			msgs[i].msg_hdr.msg_control = cm[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(cm[i].buf);
+		}
+	}
+	int r = recvmmsg(p->fd, msgs, n, MSG_DONTWAIT, NULL);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
+	mono_ns now = mono_now();
+	int64_t off = wall_now_ns() - now;
+	for (int i = 0; i < r; i++) {
+		lens[i] = msgs[i].msg_len;
+		at[i] = 0;
+		struct msghdr *mh = &msgs[i].msg_hdr;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); p->stamps && c; c = CMSG_NXTHDR(mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+				continue;
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			mono_ns t = (mono_ns)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - off;
+			at[i] = t <= now ? t : now;
+		}
+	}
+	return r;
+}
+
 static int udp_open(struct port *p, const char *url, bool to)
 {
 	int err = parse_hostport(url + strlen("udp://"), &p->peer, &p->peer_len);
@@ -136,7 +196,7 @@ static int udp_open(struct port *p, const char *url, bool to)
 		close(p->fd);
 		return err;
 	}
-	if (!to && fcntl(p->fd, F_SETFL, O_NONBLOCK) < 0) {
+	if (!to && (fcntl(p->fd, F_SETFL, O_NONBLOCK) < 0 || stamps_on(p) < 0)) {
 		err = -errno;
 		close(p->fd);
 		return err;
@@ -179,22 +239,9 @@ static int udp_send(struct port *p, uint8_t **frames, unsigned n, size_t len)
 	return 0;
 }
 
-static int udp_recv(struct port *p, uint8_t **bufs, size_t *lens, unsigned n, size_t cap)
+static int udp_recv(struct port *p, uint8_t **bufs, size_t *lens, mono_ns *at, unsigned n, size_t cap)
 {
-	struct mmsghdr msgs[n];
-	struct iovec iov[n];
-	memset(msgs, 0, sizeof(msgs));
-	for (unsigned i = 0; i < n; i++) {
-		iov[i] = (struct iovec){ bufs[i], cap };
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-	int r = recvmmsg(p->fd, msgs, n, MSG_DONTWAIT, NULL);
-	if (r < 0)
-		return (errno == EAGAIN || errno == EINTR) ? 0 : -errno;
-	for (int i = 0; i < r; i++)
-		lens[i] = msgs[i].msg_len;
-	return r;
+	return mmsg_recv(p, bufs, lens, at, n, cap);
 }
 
 static void udp_close(struct port *p)
@@ -209,9 +256,13 @@ static int vde_open_port(struct port *p, const char *url, bool to)
 	if (!p->vde)
 		return errno ? -errno : -EIO;
 	p->fd = vde_datafd(p->vde);
+	/* libvdeplug's vde and ptp plugins recv() and send() the frames as
+	 * datagrams on this fd, so it may be read in batches, with stamps */
+	p->dgram = !strncmp(url, "vde://", 6) || !strncmp(url, "ptp://", 6);
 	if (!to) {
 		int fl = fcntl(p->fd, F_GETFL);
-		if (fl < 0 || fcntl(p->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		if (fl < 0 || fcntl(p->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+		    (p->dgram && stamps_on(p) < 0)) {
 			int err = -errno;
 			vde_close(p->vde);
 			return err;
@@ -222,8 +273,19 @@ static int vde_open_port(struct port *p, const char *url, bool to)
 	return 0;
 }
 
+static bool fd_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 static int vde_send_frames(struct port *p, uint8_t **frames, unsigned n, size_t len)
 {
+	/* a connected datagram socket (vde always; ptp once libvdeplug's
+	 * first send connected it): one sendmmsg, as udp_send */
+	if (p->dgram && fd_connected(p->fd))
+		return udp_send(p, frames, n, len);
 	for (unsigned i = 0; i < n; i++) {
 		while (vde_send(p->vde, frames[i], len, 0) < 0) {
 			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
@@ -236,9 +298,11 @@ static int vde_send_frames(struct port *p, uint8_t **frames, unsigned n, size_t 
 	return 0;
 }
 
-static int vde_recv_frames(struct port *p, uint8_t **bufs, size_t *lens, unsigned n, size_t cap)
+static int vde_recv_frames(struct port *p, uint8_t **bufs, size_t *lens, mono_ns *at, unsigned n, size_t cap)
 {
 	unsigned got = 0;
+	if (p->dgram)
+		return mmsg_recv(p, bufs, lens, at, n, cap);
 	while (got < n) {
 		ssize_t r = vde_recv(p->vde, bufs[got], cap, 0);
 		if (r < 0) {
@@ -248,6 +312,7 @@ static int vde_recv_frames(struct port *p, uint8_t **bufs, size_t *lens, unsigne
 		}
 		if (r == 0)      /* the peer closed (switch gone) */
 			return got ? (int)got : -EPIPE;
+		at[got] = 0;
 		lens[got++] = (size_t)r;
 	}
 	return (int)got;
@@ -456,9 +521,12 @@ static int run_recv(const char *url, const struct opts *o)
 	size_t cap = VDE_ETHBUFSIZE;
 	uint8_t *bufs[BATCH];
 	size_t lens[BATCH];
+	mono_ns at[BATCH];
 	for (int i = 0; i < BATCH; i++)
 		bufs[i] = xmalloc(cap);
 	struct rxstats *st = rxstats_new();
+	struct rxstats *rd = rxstats_new();     /* delays to when we read */
+	uint64_t stamped = 0;
 	uint64_t end_count = 0, foreign = 0;
 	bool end_seen = false;
 	mono_ns start = mono_now(), first = 0, last = 0;
@@ -488,7 +556,7 @@ static int run_recv(const char *url, const struct opts *o)
 		}
 		if (pr == 0)
 			continue;
-		int n = p.ops->recv(&p, bufs, lens, BATCH, cap);
+		int n = p.ops->recv(&p, bufs, lens, at, BATCH, cap);
 		if (n < 0) {
 			log_err("receive on %s failed: %s", url, strerror(-n));
 			err = n;
@@ -519,17 +587,20 @@ static int run_recv(const char *url, const struct opts *o)
 			if (!first)
 				first = now;
 			last = now;
-			unique += rxstats_add(st, h.seq, now - h.ts,
+			stamped += at[i] != 0;
+			unique += rxstats_add(st, h.seq, (at[i] ? at[i] : now) - h.ts,
 					      (uint32_t)(lens[i] + p.wire_extra));
+			rxstats_add(rd, h.seq, now - h.ts, (uint32_t)(lens[i] + p.wire_extra));
 		}
 		if (unique_target && unique >= unique_target) {
 			why = "count";
 			break;
 		}
 	}
-	struct rxstats_result r;
+	struct rxstats_result r, rr;
 	uint64_t sent = end_count ? end_count : (o->count_set ? o->count : 0);
 	rxstats_result(st, sent, o->expect_ns, &r);
+	rxstats_result(rd, sent, o->expect_ns, &rr);
 	/* the receive rate over the span between first and last data frame */
 	double span = last > first ? (double)(last - first) / 1e9 : 0;
 	struct json j;
@@ -561,17 +632,25 @@ static int run_recv(const char *url, const struct opts *o)
 	json_kv_double(&j, "delay_p99_us", (double)r.d_p99 / 1e3);
 	json_kv_double(&j, "delay_p999_us", (double)r.d_p999 / 1e3);
 	json_kv_double(&j, "delay_max_us", (double)r.d_max / 1e3);
+	/* how many frames had a kernel arrival stamp (the delays above use
+	 * it; the rest, and read_*, the time the sink read them) */
+	json_kv_uint(&j, "kernel_stamped", stamped);
+	json_kv_double(&j, "read_delay_p50_us", (double)rr.d_p50 / 1e3);
+	json_kv_double(&j, "read_delay_p99_us", (double)rr.d_p99 / 1e3);
 	if (o->expect_ns >= 0) {
 		json_kv_double(&j, "expect_us", (double)o->expect_ns / 1e3);
 		json_kv_double(&j, "err_p50_us", (double)r.e_p50 / 1e3);
 		json_kv_double(&j, "err_p99_us", (double)r.e_p99 / 1e3);
 		json_kv_double(&j, "err_p999_us", (double)r.e_p999 / 1e3);
 		json_kv_double(&j, "err_max_us", (double)r.e_max / 1e3);
+		json_kv_double(&j, "read_err_p50_us", (double)rr.e_p50 / 1e3);
+		json_kv_double(&j, "read_err_p99_us", (double)rr.e_p99 / 1e3);
 	}
 	json_obj_end(&j);
 	json_finish(&j);
 	fflush(stdout);
 	rxstats_free(st);
+	rxstats_free(rd);
 	for (int i = 0; i < BATCH; i++)
 		free(bufs[i]);
 	p.ops->close(&p);

@@ -53,10 +53,29 @@ struct port {
 	struct frame *txq_head, *txq_tail;
 	size_t txq_n;
 	int want_out;
-	int mmsg;                   /* read with recvmmsg (vde:// ports) */
+	/* vde:// and ptp:// ports are datagram sockets whose datagrams are the
+	 * frames (libvdeplug's vde and ptp plugins recv() and send() them as
+	 * they are), so a batch is read with one recvmmsg() and, once the
+	 * socket is connected (vde always, ptp after libvdeplug's first send),
+	 * written with one sendmmsg(): what vde_recv/vde_send do, per batch. */
+	int batch_rx;
+	int batch_tx;
+	int tx_probe;               /* ptp: see whether the first send connected it */
+	int ts_rx;                  /* the kernel stamps each frame's arrival */
+	int paused;                 /* not read: the other port's backlog is deep */
+	int dirty;                  /* in the worker's list of backlogs to send */
+	uint32_t events;            /* what epoll watches on fd now */
 };
 
+/* A port's backlog: frames due but not yet written (the batch being
+ * built, or frames the output refused with EAGAIN).  Beyond TXQ_PAUSE the
+ * port feeding it is not read until it drains to TXQ_RESUME, so a slow
+ * output pushes back on its input as a blocking write would (frames then
+ * wait, or are dropped, upstream, as with wirefilter); TXQ_MAX bounds what
+ * delayed frames falling due can still add (beyond it: tx_error). */
 #define TXQ_MAX 4096
+#define TXQ_PAUSE 512
+#define TXQ_RESUME 128
 
 struct pipe_ {
 	char *name;
@@ -107,7 +126,11 @@ struct worker {
 	struct lane **heap;
 	size_t hn, hcap;
 	VEC(struct port *) down;    /* ports waiting to reconnect */
+	VEC(struct port *) dirty;   /* ports with a backlog to send this round */
 	mono_ns armed;
+	mono_ns wake_est;           /* how late timer wake-ups come (--spin auto) */
+	mono_ns win_start, spun;    /* busy-polling done in the current window */
+	mono_ns spin_since;         /* polling since then, or 0 */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
 	int stop;
@@ -248,6 +271,13 @@ static void worker_drain_requests(struct worker *wk)
 
 static const char *const side_name[2] = { "a", "b" };
 
+static int fd_connected(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 static int port_open(struct port *p)
 {
 	p->conn = vde_open(p->url, "testbed-emu", NULL);
@@ -267,7 +297,13 @@ static int port_open(struct port *p)
 		p->conn = NULL;
 		return rc;
 	}
-	p->mmsg = !strncmp(p->url, "vde://", 6);
+	p->batch_rx = !strncmp(p->url, "vde://", 6) || !strncmp(p->url, "ptp://", 6);
+	p->batch_tx = p->batch_rx && fd_connected(p->fd);
+	p->tx_probe = p->batch_rx && !p->batch_tx;
+	/* the kernel's receive timestamp is when the frame reached us: the
+	 * delay counts from there, not from when the loop got round to it */
+	int one = 1;
+	p->ts_rx = p->batch_rx && !setsockopt(p->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	p->up = 1;
 	return 0;
 }
@@ -276,6 +312,8 @@ static void port_watch(struct worker *wk, struct port *p)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &p->tdata };
 	p->want_out = 0;
+	p->paused = 0;
+	p->events = EPOLLIN;
 	p->tdata = (struct tag){ TAG_DATA, p };
 	p->tctl = (struct tag){ TAG_CTL, p };
 	if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, p->fd, &ev))
@@ -310,14 +348,36 @@ static void txq_drop(struct worker *wk, struct port *p)
 	p->txq_n = 0;
 }
 
-static void want_out(struct worker *wk, struct port *p, int on)
+/* Watch what P needs now: input unless paused, output while a backlog
+ * waits for room. */
+static void port_events(struct worker *wk, struct port *p)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0), .data.ptr = &p->tdata };
-	if (p->want_out == on)
+	uint32_t want = (p->paused ? 0 : EPOLLIN) | (p->want_out ? EPOLLOUT : 0);
+	struct epoll_event ev = { .events = want, .data.ptr = &p->tdata };
+	if (!p->up || want == p->events)
 		return;
 	if (epoll_ctl(wk->epfd, EPOLL_CTL_MOD, p->fd, &ev))
 		log_err("wire %s port %s: epoll: %s", p->w->name, side_name[p->idx], strerror(errno));
+	p->events = want;
+}
+
+static void want_out(struct worker *wk, struct port *p, int on)
+{
 	p->want_out = on;
+	port_events(wk, p);
+}
+
+/* Pause or resume reading the port whose frames fill OP's backlog. */
+static void backpressure(struct worker *wk, struct port *op)
+{
+	struct port *ip = &op->w->port[1 - op->idx];
+	int pause = ip->paused ? op->txq_n > TXQ_RESUME : op->txq_n >= TXQ_PAUSE;
+	if (!op->up)
+		pause = 0;
+	if (pause != ip->paused) {
+		ip->paused = pause;
+		port_events(wk, ip);
+	}
 }
 
 #define BACKOFF_MIN (100 * NS_PER_MS)
@@ -331,6 +391,8 @@ static void port_down(struct worker *wk, struct port *p, const char *why)
 		 side_name[p->idx], p->url, why);
 	port_unwatch(wk, p);
 	txq_drop(wk, p);
+	p->up = 0;
+	backpressure(wk, p);         /* nothing waits for this port now */
 	vde_close(p->conn);
 	p->conn = NULL;
 	p->fd = p->ctlfd = -1;
@@ -396,10 +458,15 @@ static void capture(struct port *p, const struct frame *f)
 static int tx_one(struct port *op, struct dir_stats *st, struct frame *f)
 {
 	if (vde_send(op->conn, f->data, f->len, 0) >= 0) {
+		stats_late(st, mono_now() - f->t);
 		st->out_frames++;
 		st->out_bytes += f->len;
 		if (op->dump)
 			capture(op, f);
+		if (op->tx_probe) {
+			op->tx_probe = 0;
+			op->batch_tx = fd_connected(op->fd);
+		}
 		return 0;
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)
@@ -410,23 +477,102 @@ static int tx_one(struct port *op, struct dir_stats *st, struct frame *f)
 	return -1;
 }
 
-/* The output is writable again: send the backlog in order. */
+static void txq_pop(struct worker *wk, struct port *op, struct dir_stats *st)
+{
+	struct frame *f = op->txq_head;
+	op->txq_head = f->next;
+	if (!op->txq_head)
+		op->txq_tail = NULL;
+	op->txq_n--;
+	st->qdepth--;
+	pool_put(&wk->pool, f);
+}
+
+#define TX_BATCH 64
+
+/* Send the head of OP's backlog with one sendmmsg().  Frames sent (> 0),
+ * 0 when the output is full, -1 when the head frame failed (counted and
+ * dropped; the port may be down). */
+static int tx_batch(struct worker *wk, struct port *op, struct dir_stats *st)
+{
+	struct mmsghdr msg[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	int k = 0;
+	for (struct frame *f = op->txq_head; f && k < TX_BATCH; f = f->next, k++) {
+		iov[k] = (struct iovec){ f->data, f->len };
+		memset(&msg[k], 0, sizeof(msg[k]));
+		msg[k].msg_hdr.msg_iov = &iov[k];
+		msg[k].msg_hdr.msg_iovlen = 1;
+	}
+	int n = sendmmsg(op->fd, msg, (unsigned)k, MSG_DONTWAIT);
+	if (n < 0) {
+		int err = errno;
+		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == EINTR)
+			return 0;
+		st->drops[DROP_TXERR]++;
+		txq_pop(wk, op, st);
+		if (port_gone(err))
+			port_down(wk, op, strerror(err));
+		return -1;
+	}
+	mono_ns now = mono_now();
+	for (int i = 0; i < n; i++) {
+		struct frame *f = op->txq_head;
+		stats_late(st, now - f->t);
+		st->out_frames++;
+		st->out_bytes += f->len;
+		if (op->dump)
+			capture(op, f);
+		txq_pop(wk, op, st);
+	}
+	return n;
+}
+
+/* Send OP's backlog in order, until it is empty or the output is full
+ * (then wait for EPOLLOUT). */
 static void txq_flush(struct worker *wk, struct port *op)
 {
 	struct dir_stats *st = &op->w->st[1 - op->idx];
 	while (op->txq_head && op->up) {
-		struct frame *f = op->txq_head;
-		if (tx_one(op, st, f) == 1 || !op->up)
-			return;     /* still full, or gone (port_down dropped the rest) */
-		op->txq_head = f->next;
-		if (!op->txq_head)
-			op->txq_tail = NULL;
-		op->txq_n--;
-		st->qdepth--;
-		pool_put(&wk->pool, f);
+		if (op->batch_tx) {
+			if (tx_batch(wk, op, st) == 0)
+				break;
+			continue;
+		}
+		if (tx_one(op, st, op->txq_head) == 1)
+			break;
+		if (!op->up)
+			return;     /* gone: port_down dropped the rest */
+		txq_pop(wk, op, st);
 	}
 	if (op->up)
-		want_out(wk, op, 0);
+		want_out(wk, op, op->txq_head != NULL);
+	backpressure(wk, op);
+}
+
+/* Send every backlog built during this round (one sendmmsg per port and
+ * up to TX_BATCH frames rather than one send per frame). */
+static void flush_dirty(struct worker *wk)
+{
+	for (size_t i = 0; i < wk->dirty.n; i++) {
+		struct port *op = wk->dirty.v[i];
+		op->dirty = 0;
+		if (op->up && !op->want_out)
+			txq_flush(wk, op);
+	}
+	wk->dirty.n = 0;
+}
+
+static void forget_dirty(struct worker *wk, struct port *p)
+{
+	if (!p->dirty)
+		return;
+	for (size_t i = 0; i < wk->dirty.n; i++)
+		if (wk->dirty.v[i] == p) {
+			wk->dirty.v[i] = wk->dirty.v[--wk->dirty.n];
+			break;
+		}
+	p->dirty = 0;
 }
 
 static int tx(void *ctx, struct frame *f)
@@ -440,7 +586,7 @@ static int tx(void *ctx, struct frame *f)
 		st->drops[DROP_DOWN]++;
 		return 0;
 	}
-	if (!op->txq_head && tx_one(op, st, f) != 1)
+	if (!op->txq_head && !op->batch_tx && tx_one(op, st, f) != 1)
 		return 0;
 	if (op->txq_n >= TXQ_MAX) {
 		st->drops[DROP_TXERR]++;
@@ -455,7 +601,18 @@ static int tx(void *ctx, struct frame *f)
 	op->txq_n++;
 	if (++st->qdepth > st->qdepth_max)
 		st->qdepth_max = st->qdepth;
-	want_out(w->wk, op, 1);
+	if (op->want_out) {
+		/* waiting for room already */
+	} else if (op->batch_tx) {
+		if (!op->dirty) {
+			op->dirty = 1;
+			VEC_PUSH(w->wk->dirty, op);
+		}
+	} else {
+		want_out(w->wk, op, 1);
+	}
+	if (op->txq_n >= TXQ_PAUSE)
+		backpressure(w->wk, op);
 	return 1;
 }
 
@@ -510,11 +667,31 @@ static void rx_frame(struct worker *wk, struct port *p, struct frame *f, ssize_t
 /* vde:// ports are a connected datagram socket whose datagrams are the
  * frames (libvdeplug_vde.c recv()s and send()s them as they are), so a
  * batch is read with one recvmmsg(). */
-static int rx_batch(struct worker *wk, struct port *p, mono_ns now)
+/* The arrival time of a received datagram on the monotonic clock, from
+ * its SCM_TIMESTAMPNS (CLOCK_REALTIME; OFF is realtime - monotonic now),
+ * or 0 when it has none or it is not plausible (the clock was stepped). */
+static mono_ns rx_stamp(struct msghdr *mh, int64_t off, mono_ns now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		struct timespec ts;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		mono_ns t = (mono_ns)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - off;
+		return t <= now && t > now - NS_PER_SEC ? t : 0;
+	}
+	return 0;
+}
+
+static int rx_batch(struct worker *wk, struct port *p)
 {
 	struct mmsghdr msg[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct frame *f[RX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} cm[RX_BATCH];
 	int k = 0, n;
 
 	while (k < RX_BATCH && (f[k] = pool_get(&wk->pool)) != NULL) {
@@ -522,6 +699,10 @@ static int rx_batch(struct worker *wk, struct port *p, mono_ns now)
 		memset(&msg[k], 0, sizeof(msg[k]));
 		msg[k].msg_hdr.msg_iov = &iov[k];
 		msg[k].msg_hdr.msg_iovlen = 1;
+		if (p->ts_rx) {
+			msg[k].msg_hdr.msg_control = cm[k].buf;
+			msg[k].msg_hdr.msg_controllen = sizeof(cm[k].buf);
+		}
 		k++;
 	}
 	if (k == 0)
@@ -532,8 +713,14 @@ static int rx_batch(struct worker *wk, struct port *p, mono_ns now)
 		pool_put(&wk->pool, f[i]);
 	if (n < 0)
 		return -err;
-	for (int i = 0; i < n; i++)
+	/* one clock read per batch: its frames were read together */
+	mono_ns now = mono_now();
+	int64_t off = p->ts_rx ? wall_now_ns() - now : 0;
+	for (int i = 0; i < n; i++) {
+		if (p->ts_rx)
+			f[i]->arrived = rx_stamp(&msg[i].msg_hdr, off, now);
 		rx_frame(wk, p, f[i], (ssize_t)msg[i].msg_len, !!(msg[i].msg_hdr.msg_flags & MSG_TRUNC), now);
+	}
 	return n;
 }
 
@@ -543,13 +730,15 @@ static void port_rx(struct worker *wk, struct port *p)
 	/* one clock read per batch: the frames of a batch arrived together */
 	mono_ns now = mono_now();
 
-	while (p->up) {
+	while (p->up && !p->paused) {
 		struct frame *f = NULL;
 		ssize_t n;
-		if (p->mmsg) {
-			n = rx_batch(wk, p, now);
-			if (n > 0)
+		if (p->batch_rx) {
+			n = rx_batch(wk, p);
+			if (n > 0) {
+				flush_dirty(wk);
 				continue;
+			}
 			if (n == 0)
 				break;
 			if (n != -ENOBUFS) {
@@ -592,19 +781,68 @@ static void run_due(struct worker *wk, mono_ns now)
 	}
 }
 
+/* --spin auto: a timer wake-up came OV late.  The estimate rises quickly
+ * and decays slowly, so it follows the high end of recent wake-up delays
+ * (measured on this 2-vCPU VM: ~100 us at p50, even at SCHED_FIFO) rather
+ * than their mean. */
+static void learn_wake(struct worker *wk, mono_ns ov)
+{
+	if (ov < 0)
+		ov = 0;
+	if (ov > wk->wake_est)
+		wk->wake_est += (ov - wk->wake_est) / 4;
+	else
+		wk->wake_est -= (wk->wake_est - ov) / 64;
+}
+
+/* How long before a deadline to wake: fixed (--spin DURATION) or the
+ * learned wake-up delay with a margin, at most the --spin cap. */
+static mono_ns spin_lead(struct worker *wk)
+{
+	const struct emu_opts *o = &wk->emu->o;
+	if (!o->spin_auto)
+		return o->spin_ns;
+	mono_ns lead = wk->wake_est + wk->wake_est / 2 + 5 * NS_PER_US;
+	return lead < o->spin_ns ? lead : o->spin_ns;
+}
+
 /* Arm the timer for the next event, SPIN early (the rest is busy-polled:
  * timer wake-ups on a loaded or virtual machine are late by tens of us).
  * Returns 1 when the next event is so close that the loop should poll. */
+/* Busy-polling is held to SPIN_DUTY of each SPIN_WINDOW: when deadlines
+ * come faster than timer wake-ups (10,000 frames/s with ~100 us wake-up
+ * delays) the loop would otherwise poll without end, and a SCHED_FIFO
+ * thread that never sleeps is stopped by the kernel's RT throttling
+ * (sched_rt_runtime_us: 50 ms of every second), which is far worse for
+ * timing than sleeping on the timer for the rest of the window. */
+#define SPIN_WINDOW (100 * NS_PER_MS)
+#define SPIN_DUTY_PCT 80
+
+static int spin_allowed(struct worker *wk, mono_ns now)
+{
+	if (wk->spin_since) {
+		wk->spun += now - wk->spin_since;
+		wk->spin_since = 0;
+	}
+	if (now - wk->win_start >= SPIN_WINDOW) {
+		wk->win_start = now;
+		wk->spun = 0;
+	}
+	return wk->spun < SPIN_WINDOW * SPIN_DUTY_PCT / 100;
+}
+
 static int arm_timer(struct worker *wk, mono_ns now)
 {
 	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
-	mono_ns spin = wk->emu->o.spin_ns;
+	mono_ns spin = spin_allowed(wk, now) ? spin_lead(wk) : 0;
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
 	if (next != INT64_MAX && spin > 0) {
-		if (next - now <= spin)
+		if (next - now <= spin) {
+			wk->spin_since = now;
 			return 1;
+		}
 		next -= spin;
 	}
 	if (next == wk->armed)
@@ -646,6 +884,8 @@ static void *worker_main(void *arg)
 				uint64_t v;
 				if (read(wk->tfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 					log_warn("worker %d: timerfd read: %s", wk->id, strerror(errno));
+				else if (wk->armed != INT64_MAX && wk->armed != INT64_MIN)
+					learn_wake(wk, mono_now() - wk->armed);
 				wk->armed = INT64_MIN;     /* fired: re-arm whatever comes next */
 				break;
 			}
@@ -675,6 +915,7 @@ static void *worker_main(void *arg)
 		}
 		mono_ns now = mono_now();
 		run_due(wk, now);
+		flush_dirty(wk);
 		if (wk->down.n)
 			ports_retry(wk, now);
 		poll_only = arm_timer(wk, now);
@@ -770,6 +1011,7 @@ static void wire_detach(struct worker *wk, void *arg)
 	for (int i = 0; i < 2; i++) {
 		port_unwatch(wk, &w->port[i]);
 		forget_down(wk, &w->port[i]);
+		forget_dirty(wk, &w->port[i]);
 		txq_drop(wk, &w->port[i]);
 	}
 	for (struct pipe_ *p = w->pipes; p; p = p->next)
@@ -1306,6 +1548,7 @@ int emu_create(const struct emu_opts *o, struct emu **out)
 		wk->emu = e;
 		wk->id = i;
 		wk->armed = INT64_MAX;
+		wk->wake_est = 50 * NS_PER_US;
 		pool_init(&wk->pool, o->pool_frames);
 		pthread_mutex_init(&wk->qmu, NULL);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1357,6 +1600,7 @@ void emu_destroy(struct emu *e)
 		pool_destroy(&wk->pool);
 		free(wk->heap);
 		VEC_FREE(wk->down);
+		VEC_FREE(wk->dirty);
 	}
 	free(e->wk);
 	free(e);

@@ -22,6 +22,7 @@ struct emu_opts {
 	const char *pcap_dir;     /* NULL: no capture by default */
 	size_t pool_frames;       /* frames per worker pool */
 	int64_t spin_ns;          /* busy-poll this long before a deadline */
+	int spin_auto;            /* learn the lead from timer wake-ups, up to spin_ns */
 	int rt_prio;              /* > 0: workers run SCHED_FIFO at this priority */
 };
 

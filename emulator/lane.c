@@ -44,6 +44,7 @@ struct frame *pool_get(struct frame_pool *p)
 	p->free = f->next;
 	p->nfree--;
 	f->next = f->prev = NULL;
+	f->arrived = 0;
 	return f;
 }
 
@@ -160,9 +161,10 @@ static void to_delay(struct lane *l, struct frame *f, mono_ns t)
 	dl_insert(l, f);
 }
 
+/* F->t stays the intended send time: the output records the lateness
+ * when the frame is really written (after any wait in its backlog). */
 static void send_one(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)
 {
-	stats_late(l->st, now - f->t);
 	if (!io->send(io->ctx, f))
 		pool_put(io->pool, f);
 }
@@ -170,6 +172,9 @@ static void send_one(struct lane *l, struct frame *f, mono_ns now, const struct 
 static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)
 {
 	const struct impair_dir *c = &l->cfg;
+	/* the emulated link starts at arrival; a frame read late has already
+	 * spent part of its delay waiting in the socket */
+	mono_ns t0 = f->arrived && f->arrived < now ? f->arrived : now;
 
 	if (c->reorder > 0 && rng_chance(l->rng, c->reorder)) {
 		/* netem: time_to_send = now, queued at the head */
@@ -185,7 +190,7 @@ static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const stru
 			drop(l, f, DROP_QUEUE, io);
 			return;
 		}
-		mono_ns start = l->busy_until > now ? l->busy_until : now;
+		mono_ns start = l->busy_until > t0 ? l->busy_until : t0;
 		l->busy_until = start + lane_tx_time(c, f->len);
 		f->t = l->busy_until;
 		f->next = NULL;
@@ -203,12 +208,12 @@ static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const stru
 	if (!c->delay_ns && !c->jitter_ns && !l->dl_head) {
 		/* nothing to wait for and nobody to overtake: out at once,
 		 * rather than after the rest of the receive batch */
-		f->t = now;
+		f->t = t0;
 		send_one(l, f, now, io);
 		return;
 	}
 	held(l);
-	to_delay(l, f, now);
+	to_delay(l, f, t0);
 }
 
 void lane_enqueue(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)
@@ -242,6 +247,7 @@ void lane_enqueue(struct lane *l, struct frame *f, mono_ns now, const struct lan
 			 * copy here carries the same bits, which is what a receiver
 			 * of a duplicated frame sees on a real link */
 			d->len = f->len;
+			d->arrived = f->arrived;
 			memcpy(d->data, f->data, f->len);
 			l->st->duplicates++;
 			enqueue_one(l, d, now, io);

@@ -33,6 +33,10 @@
 struct frame {
 	struct frame *next, *prev;
 	mono_ns t;              /* shaper: end of transmission; delay line: deadline */
+	/* when the frame reached the emulator's socket (the kernel's receive
+	 * timestamp), or 0: then the time the lane is given is used.  The
+	 * delay counts from arrival, so a late read does not lengthen it. */
+	mono_ns arrived;
 	uint32_t len;
 	uint8_t data[EMU_FRAME_MAX + 2];
 };
@@ -76,7 +80,9 @@ struct dir_stats {
 
 /* How a lane hands a frame to its output port: SEND returns 1 if it kept
  * F (to send later and return to the pool itself), 0 if the lane may
- * return F to the pool now. */
+ * return F to the pool now.  F->t is the time the frame was meant to
+ * leave; the output records (actual - F->t) with stats_late when it
+ * writes the frame. */
 struct lane_io {
 	int (*send)(void *ctx, struct frame *f);
 	void *ctx;
@@ -107,8 +113,9 @@ void lane_init(struct lane *l, const struct impair_dir *cfg, struct rng *rng,
 /* A new configuration, applied between two frames; queued frames keep
  * the times they were given. */
 void lane_configure(struct lane *l, const struct impair_dir *cfg);
-/* Take frame F that arrived at NOW: it is sent, queued or dropped (and
- * returned to the pool).  Counts in_* itself. */
+/* Take frame F, read at NOW (it arrived at F->arrived when that is set):
+ * it is sent, queued or dropped (and returned to the pool).  Counts in_*
+ * itself. */
 void lane_enqueue(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io);
 /* Send what is due at NOW.  Returns the time of the next event or INT64_MAX. */
 mono_ns lane_run(struct lane *l, mono_ns now, const struct lane_io *io);

@@ -83,6 +83,62 @@ TEST(shaper_departures_exact)
 	CHECK_EQ_U64(st.qdepth_max, 5);
 }
 
+/* A frame read after it reached the socket: the delay counts from its
+ * arrival stamp, and F->t (what the output measures lateness against) is
+ * the intended departure, so an undelayed frame read 30 us late is known to
+ * be 30 us late. */
+struct seen { mono_ns t, intended; };
+static struct seen seen[8];
+static int nseen;
+static int rec_t(void *ctx, struct frame *f)
+{
+	if (nseen < 8)
+		seen[nseen++] = (struct seen){ clock_now, f->t };
+	return 0;
+}
+
+TEST(delay_counts_from_arrival)
+{
+	struct dir_stats st;
+	struct rng r;
+	struct lane_io tio = { rec_t, NULL, &pool };
+	const char *a[] = { "delay", "10ms", NULL };
+	struct lane l = mk(&st, &r, a);
+	nseen = 0;
+	struct frame *f = fr(100, 0);
+	f->arrived = 1 * NS_PER_MS;                 /* read at 1.5 ms */
+	clock_now = 1500 * NS_PER_US;
+	lane_enqueue(&l, f, clock_now, &tio);
+	f = fr(100, 1);                              /* no stamp: read time */
+	lane_enqueue(&l, f, clock_now, &tio);
+	f = fr(100, 2);                              /* a stamp "after" now is not believed */
+	f->arrived = 2 * NS_PER_MS;
+	lane_enqueue(&l, f, clock_now, &tio);
+	mono_ns t;
+	while ((t = lane_next(&l)) != INT64_MAX) {
+		clock_now = t;
+		lane_run(&l, t, &tio);
+	}
+	CHECK_EQ_INT(nseen, 3);
+	CHECK_EQ_INT(seen[0].t, 11 * NS_PER_MS);
+	CHECK_EQ_INT(seen[0].intended, 11 * NS_PER_MS);
+	CHECK_EQ_INT(seen[1].t, 11500 * NS_PER_US);
+	CHECK_EQ_INT(seen[2].t, 11500 * NS_PER_US);
+
+	/* undelayed: leaves at once, intended time = arrival */
+	const char *b[] = { NULL };
+	l = mk(&st, &r, b);
+	nseen = 0;
+	f = fr(100, 3);
+	f->arrived = 2 * NS_PER_MS;
+	clock_now = 2030 * NS_PER_US;
+	lane_enqueue(&l, f, clock_now, &tio);
+	CHECK_EQ_INT(nseen, 1);
+	CHECK_EQ_INT(seen[0].t, 2030 * NS_PER_US);
+	CHECK_EQ_INT(seen[0].intended, 2 * NS_PER_MS);
+	CHECK_EQ_INT(seen[0].t - seen[0].intended, 30 * NS_PER_US);
+}
+
 TEST(shaper_overhead_and_delay)
 {
 	struct dir_stats st;
