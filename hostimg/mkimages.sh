@@ -23,7 +23,7 @@ uml_mods=/usr/lib/uml/modules/$uml_kver
 
 # modules (with dependencies, in load order) that the guests' networking needs
 UML_MODULES="ipv6 mip6"
-QEMU_MODULES="virtio_pci virtio_net virtio_console mip6"
+QEMU_MODULES="virtio_pci virtio_net virtio_console mip6 qemu_fw_cfg"
 
 # resolve MODDIR NAME...: print paths (relative to MODDIR) in load order
 resolve() {

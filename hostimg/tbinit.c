@@ -335,15 +335,39 @@ static struct child *new_child(enum child_kind kind, uint32_t id)
 	return c;
 }
 
+#define FW_CFG_DATA "/sys/firmware/qemu_fw_cfg/by_name/opt/testbed/data/raw"
+
 /* A UML guest sees the run's data directory (${data}) at /data, through
- * hostfs, writable: programs read their keys there and write results. */
+ * hostfs, writable: programs read their keys there and write results.  A
+ * QEMU guest gets a copy, a cpio archive made after the experiment's
+ * prepare step and passed with -fw_cfg, unpacked into /data (its root is
+ * the initramfs: writable, in its own memory); what it writes there stays
+ * in the guest. */
 static void mount_data(void)
 {
-	if (!pid1 || !cfg.data || !cfg.kind || strcmp(cfg.kind, "uml"))
+	if (!pid1 || !cfg.data || !cfg.kind)
 		return;
 	mkdir("/data", 0755);
-	if (mount("none", "/data", "hostfs", 0, cfg.data) < 0)
-		msg("mount hostfs %s at /data: %s", cfg.data, strerror(errno));
+	if (!strcmp(cfg.kind, "uml")) {
+		if (mount("none", "/data", "hostfs", 0, cfg.data) < 0)
+			msg("mount hostfs %s at /data: %s", cfg.data, strerror(errno));
+		return;
+	}
+	int in = open(FW_CFG_DATA, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return;     /* no data for this guest */
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *const argv[] = { "cpio", "-i", "-d", "-m", "-u", NULL };
+		if (dup2(in, 0) < 0 || chdir("/data") < 0)
+			_exit(127);
+		execvpe(argv[0], argv, child_env);
+		_exit(127);
+	}
+	close(in);
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		msg("unpacking the data archive into /data failed (status %d)", st);
 }
 
 static void start_programs(void)

@@ -4,6 +4,7 @@
 #include "spawn.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,100 @@
 char *experiment_data_dir(const char *state)
 {
 	return xasprintf("%s/data", state);
+}
+
+char *experiment_data_archive(const char *state)
+{
+	return xasprintf("%s/data.cpio", state);
+}
+
+/* newc: a 110-byte ASCII header, the name with its NUL, padding to 4
+ * bytes, the data, padding to 4 bytes; "TRAILER!!!" ends the archive. */
+static int cpio_entry(FILE *out, const char *name, mode_t mode, const char *file, size_t size,
+		      unsigned ino)
+{
+	static const char zeros[4];
+	size_t nl = strlen(name) + 1;
+	fprintf(out, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ino,
+		(unsigned)mode, 0u, 0u, 1u, 0u, size, 0u, 0u, 0u, 0u, nl, 0u);
+	fwrite(name, 1, nl, out);
+	fwrite(zeros, 1, (4 - (110 + nl) % 4) % 4, out);
+	if (file) {
+		FILE *in = fopen(file, "re");
+		char buf[65536];
+		size_t n, total = 0;
+		if (!in)
+			return -errno;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0 && total < size) {
+			if (n > size - total)
+				n = size - total;
+			fwrite(buf, 1, n, out);
+			total += n;
+		}
+		fclose(in);
+		if (total != size)
+			return -EIO;   /* the file changed while we read it */
+		fwrite(zeros, 1, (4 - size % 4) % 4, out);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static int cpio_tree(FILE *out, const char *root, const char *rel, unsigned *ino)
+{
+	char *path = *rel ? xasprintf("%s/%s", root, rel) : xstrdup(root);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int rc = 0;
+	if (!d) {
+		rc = -errno;
+		free(path);
+		return rc;
+	}
+	while (rc == 0 && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *r = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		char *f = xasprintf("%s/%s", root, r);
+		struct stat st;
+		if (lstat(f, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				rc = cpio_entry(out, r, S_IFDIR | 0755, NULL, 0, ++*ino);
+				if (rc == 0)
+					rc = cpio_tree(out, root, r, ino);
+			} else if (S_ISREG(st.st_mode)) {
+				rc = cpio_entry(out, r, S_IFREG | (st.st_mode & 0777), f, (size_t)st.st_size, ++*ino);
+			}
+		}
+		free(r);
+		free(f);
+	}
+	closedir(d);
+	free(path);
+	return rc;
+}
+
+int experiment_write_cpio(const char *dir, const char *path)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *out = fopen(tmp, "we");
+	unsigned ino = 0;
+	int rc;
+	if (!out) {
+		rc = -errno;
+		free(tmp);
+		return rc;
+	}
+	rc = cpio_tree(out, dir, "", &ino);
+	if (rc == 0)
+		rc = cpio_entry(out, "TRAILER!!!", 0, NULL, 0, 0);
+	if (fclose(out) && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 char *experiment_program(const char *name)
@@ -36,6 +131,23 @@ char *experiment_program(const char *name)
 	return xstrdup(name);
 }
 
+/* QEMU guests get a copy of the data directory as it is after prepare. */
+static int data_for_qemu(const struct plan *p, const char *state, char **why)
+{
+	int any = 0;
+	for (size_t h = 0; h < p->n_hosts; h++)
+		any |= p->hosts[h].kind == PLAN_KIND_QEMU;
+	if (!any)
+		return 0;
+	char *data = experiment_data_dir(state), *arch = experiment_data_archive(state);
+	int rc = experiment_write_cpio(data, arch);
+	if (rc < 0)
+		*why = xasprintf("cannot write %s: %s", arch, strerror(-rc));
+	free(data);
+	free(arch);
+	return rc < 0 ? -1 : 0;
+}
+
 int experiment_prepare(const struct plan *p, const char *state, char **why)
 {
 	char *data = experiment_data_dir(state);
@@ -50,7 +162,7 @@ int experiment_prepare(const struct plan *p, const char *state, char **why)
 	const struct plan_argv *pre = &p->experiment.prepare;
 	if (!p->experiment.set || pre->argc == 0) {
 		free(data);
-		return 0;
+		return data_for_qemu(p, state, why);
 	}
 	VEC(char *) argv = { 0 };
 	VEC_PUSH(argv, experiment_program(pre->argv[0]));
@@ -91,5 +203,5 @@ int experiment_prepare(const struct plan *p, const char *state, char **why)
 	VEC_FREE(argv);
 	free(logp);
 	free(data);
-	return rc;
+	return rc < 0 ? rc : data_for_qemu(p, state, why);
 }

@@ -18,6 +18,14 @@ char *experiment_data_dir(const char *state);
  * in STATE/prepare.log).  0, or -1 with *why set (a new string). */
 int experiment_prepare(const struct plan *p, const char *state, char **why);
 
+/* STATE/data.cpio: the data directory as a cpio archive (newc), which QEMU
+ * guests read through fw_cfg (they have no shared file system). */
+char *experiment_data_archive(const char *state);
+
+/* Write DIR's regular files and directories as a newc cpio archive to
+ * PATH (written aside, then renamed).  0 or -errno. */
+int experiment_write_cpio(const char *dir, const char *path);
+
 /* The full path of a program: a bare name is looked up first beside the
  * running testbed binary (the build's bin/), then left to PATH. */
 char *experiment_program(const char *name);

@@ -151,6 +151,16 @@ static int qemu_launch(struct guest_ctx *g, struct guest_launch *l)
 	VEC_PUSH(l->argv, kernel);
 	VEC_PUSH(l->argv, xstrdup("-initrd"));
 	VEC_PUSH(l->argv, initrd);
+	/* the run's data directory (${data}), as `up` archived it after the
+	 * experiment's prepare step: tbinit unpacks it into /data */
+	if (g->cfg->data) {
+		char *arch = xasprintf("%s.cpio", g->cfg->data);
+		if (access(arch, R_OK) == 0) {
+			VEC_PUSH(l->argv, xstrdup("-fw_cfg"));
+			VEC_PUSH(l->argv, xasprintf("name=opt/testbed/data,file=%s", arch));
+		}
+		free(arch);
+	}
 	for (size_t i = 0; i < g->cfg->nics.n; i++) {
 		char mac[18];
 		guest_mac_for(g->hostdir, i, mac);

@@ -15,7 +15,7 @@ on_exit rm -rf "$dir"
 on_exit "$TB" down "$name"
 sed "s/^testbed home-appliance$/testbed $name/" "$TB_ROOT/topologies/home-appliance.topo" >"$topo"
 # 2 ISPs x 2 hosts x 20 appliances, awake 1 s of every 3-4 s
-short=(kind=netns per_host=20 awake=1s sleep=2s-3s window=10s)
+short=(kind=netns server_kind=netns per_host=20 awake=1s sleep=2s-3s window=10s)
 
 out=$("$TB" run "$topo" "${short[@]}" --rounds 2 --results "$dir/r1" 2>&1)
 rc=$?
