@@ -69,6 +69,16 @@ else
 	fail run_down_after "$(ls /run/testbed; ip netns list | head)"
 fi
 
+# QEMU appliance hosts read their keys from the data archive (fw_cfg)
+out=$("$TB" run "$topo" "${short[@]}" hosts=1 kind=qemu --results "$dir/rq" 2>&1)
+rc=$?
+asked=$(awk -F, 'NR == 2 {print $2 "/" $3}' "$dir/rq/rounds.csv" 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$asked" = "40/40" ] && grep -q 'registered appliances=20' "$dir/rq/hosts/a1/prog-0.log"; then
+	ok run_qemu_hosts_get_data
+else
+	fail run_qemu_hosts_get_data "exit $rc, asked/retrieved $asked: $(tail -5 <<<"$out")"
+fi
+
 # a run whose experiment never finishes: timeout, results kept, down anyway
 sed 's/timeout=60m/timeout=3s/; s/--rounds \${rounds}/--rounds 1000/' "$topo" >"$dir/slow.topo"
 sed -i "s/^testbed $name\$/testbed ${name}s/" "$dir/slow.topo"
