@@ -29,3 +29,9 @@ bench-guests: images
 	@hostimg/bench_guests.sh $(BUILD)
 $(eval $(call fuzzer,fuzz_hostcfg,tests/fuzz/fuzz_hostcfg.c,tb,,tests/fuzz/seeds/fuzz_hostcfg))
 $(eval $(call unittest,test_spawn,tests/unit/test_spawn.c,tb,))
+
+# make bench-appliances-uml: appliances per UML guest (issue 6), one round each
+.PHONY: bench-appliances-uml
+BENCH_TARGETS += bench-appliances-uml
+bench-appliances-uml: images
+	@hostimg/bench_appliances_uml.sh $(BUILD)
