@@ -2,6 +2,8 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void json_init(struct json *j, FILE *out, int pretty)
@@ -105,10 +107,19 @@ void json_null(struct json *j) { before_item(j); fputs("null", j->out); }
 void json_double(struct json *j, double v)
 {
 	before_item(j);
-	if (isfinite(v))
-		fprintf(j->out, "%.17g", v);
-	else
+	if (!isfinite(v)) {
 		fputs("null", j->out);
+		return;
+	}
+	/* the shortest of 15-17 digits that reads back as the same double:
+	 * 0.826341002, not 0.82634100200000005 */
+	char buf[32];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, j->out);
 }
 
 void json_raw(struct json *j, const char *text)
