@@ -140,11 +140,12 @@ unplug_ns() {
 # because its -v splits "A:B" at the first colon.  Attributes are given in
 # testbed-emu's words and translated for wirefilter (delay in ms, rate in
 # bytes/s, Gilbert as loss + mean burst length).
-# The runs that measure timing (LINK_RT=1: the delay=10ms ones) run both
-# links SCHED_FIFO at priority 10, testbed-emu with its --realtime and
-# wirefilter under chrt, so that neither is preempted by whatever else the
-# shared machine runs (BENCH_RT=0: never).  Throughput runs do not: a
-# real-time link wakes for every frame and batches nothing.
+# The runs that measure timing (LINK_RT=1: the delay=10ms probes at 10,000
+# frames/s) run both links SCHED_FIFO at priority 10, testbed-emu with its
+# --realtime and wirefilter under chrt, so that neither is preempted by
+# whatever else the shared machine runs (BENCH_RT=0: never).  Throughput
+# runs (TCP, blasts) do not: a real-time link wakes for every frame, batches
+# nothing, and takes the CPU from the switches and plugs on the path.
 LINK_PID=
 start_link() {
 	local EMU_RT= WF_RT=
@@ -317,7 +318,7 @@ scene_taps() {  # scene_taps KIND: measure over the current TAP scene
 	put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
 }
 
-scene_taps_delayed() {  # KIND: the link already has delay=10ms
+scene_taps_delayed() {  # KIND: the link already has delay=10ms (real-time)
 	local k=$1
 	wait_for 10 ping_ok || { log "$k: no ping through the delayed scene"; return 1; }
 	sink "dlat_$k" "$NSB" udp://10.88.0.2:7002 --idle 1s --timeout 60s --expect 10ms
@@ -326,6 +327,10 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
 	put N_d10_rerr_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" read_err_p99_us)"
+	# TCP through the same delay, the link an ordinary process again
+	stop_link
+	start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" delay=10ms || return 1
+	wait_for 10 ping_ok || { log "$k: no ping through the delayed scene"; return 1; }
 	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
 	tcp_run "dtcp_$k"
 	if [ "$k" = emu ]; then
@@ -547,7 +552,7 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 			put U_tcp_mbit "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 			put U_tcp_retr "$k" "$(jget "$WORK/u0.$k.iperf" end.sum_sent.retransmits)"
 			put U_rtt_avg_ms "$k" "$(ping_p "$WORK/u0.$k.ping" | cut -d/ -f2)"
-			LINK_RT=1 scene_u "$k" "u10.$k" delay=10ms
+			scene_u "$k" "u10.$k" delay=10ms
 			put U_d10_tcp_mbit "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 			put U_d10_tcp_retr "$k" "$(jget "$WORK/u10.$k.iperf" end.sum_sent.retransmits)"
 			put U_d10_rtt_avg_ms "$k" "$(ping_p "$WORK/u10.$k.ping" | cut -d/ -f2)"

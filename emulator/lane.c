@@ -163,6 +163,25 @@ static void to_delay(struct lane *l, struct frame *f, mono_ns t)
 
 /* F->t stays the intended send time: the output records the lateness
  * when the frame is really written (after any wait in its backlog). */
+/* Frames whose transmission ended by T have left the shaper: into the
+ * delay line.  Run before a new frame is queued too, so the queue limit
+ * counts the frames still waiting at its arrival even when the loop got
+ * round to the lane late (else a late loop would look like a full queue). */
+static void shaper_advance(struct lane *l, mono_ns t)
+{
+	while (l->sh_head && l->sh_head->t <= t) {
+		struct frame *f = l->sh_head;
+		l->sh_head = f->next;
+		if (l->sh_head)
+			l->sh_head->prev = NULL;
+		else
+			l->sh_tail = NULL;
+		l->sh_frames--;
+		l->sh_bytes -= f->len;
+		to_delay(l, f, f->t);
+	}
+}
+
 static void send_one(struct lane *l, struct frame *f, mono_ns now, const struct lane_io *io)
 {
 	if (!io->send(io->ctx, f))
@@ -185,6 +204,7 @@ static void enqueue_one(struct lane *l, struct frame *f, mono_ns now, const stru
 		return;
 	}
 	if (c->rate_bps) {
+		shaper_advance(l, t0);
 		uint32_t qmax = c->queue_frames ? c->queue_frames : EMU_QUEUE_DEFAULT;
 		if (l->sh_frames >= qmax || (c->queue_bytes && l->sh_bytes + f->len > c->queue_bytes)) {
 			drop(l, f, DROP_QUEUE, io);
@@ -270,17 +290,7 @@ mono_ns lane_next(const struct lane *l)
 
 mono_ns lane_run(struct lane *l, mono_ns now, const struct lane_io *io)
 {
-	while (l->sh_head && l->sh_head->t <= now) {
-		struct frame *f = l->sh_head;
-		l->sh_head = f->next;
-		if (l->sh_head)
-			l->sh_head->prev = NULL;
-		else
-			l->sh_tail = NULL;
-		l->sh_frames--;
-		l->sh_bytes -= f->len;
-		to_delay(l, f, f->t);
-	}
+	shaper_advance(l, now);
 	while (l->dl_head && l->dl_head->t <= now) {
 		struct frame *f = l->dl_head;
 		l->dl_head = f->next;

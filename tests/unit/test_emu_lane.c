@@ -139,6 +139,29 @@ TEST(delay_counts_from_arrival)
 	CHECK_EQ_INT(seen[0].t - seen[0].intended, 30 * NS_PER_US);
 }
 
+/* The queue limit counts frames still waiting at a frame's arrival, not
+ * frames whose transmission ended but which the loop has not run yet. */
+TEST(shaper_queue_limit_ignores_a_late_loop)
+{
+	struct dir_stats st;
+	struct rng r;
+	const char *a[] = { "rate", "10mbit", "queue", "4", NULL };
+	struct lane l = mk(&st, &r, a);
+	for (uint32_t i = 0; i < 4; i++)             /* 800 us each */
+		lane_enqueue(&l, fr(1000, i), 0, &io);
+	/* at 1.7 ms two have left the shaper; nobody called lane_run */
+	lane_enqueue(&l, fr(1000, 4), 1700 * NS_PER_US, &io);
+	lane_enqueue(&l, fr(1000, 5), 1700 * NS_PER_US, &io);
+	lane_enqueue(&l, fr(1000, 6), 1700 * NS_PER_US, &io);   /* 5th waiting: dropped */
+	CHECK_EQ_U64(st.drops[DROP_QUEUE], 1);
+	drain(&l);
+	CHECK_EQ_INT(nout, 6);
+	for (int i = 0; i < 6; i++) {
+		CHECK_EQ_INT(out[i].tag, i);
+		CHECK_EQ_INT(out[i].t, (i + 1) * 800 * NS_PER_US);
+	}
+}
+
 TEST(shaper_overhead_and_delay)
 {
 	struct dir_stats st;
