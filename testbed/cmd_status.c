@@ -7,6 +7,7 @@
 #include "json.h"
 #include "log.h"
 #include "mono.h"
+#include "procinfo.h"
 #include "teardown.h"
 #include "testbed_state.h"
 #include "units.h"
@@ -48,6 +49,9 @@ static int status_one(const char *state, int json)
 		printf("%-16s %-6s %-5s %-8s %-9s %-9s %-10s %s\n", "HOST", "KIND", "ACCEL", "STATE",
 		       "UPTIME", "BOOT", "MEM(PSS)", "CPU%");
 	}
+	/* one pass over /proc for all hosts, not one per host */
+	struct proc_snap *snap = proc_snap_take(0);
+	proc_snap_use(snap);
 	for (size_t h = 0; h < p->n_hosts; h++) {
 		struct guest_status st;
 		char *hd = guest_host_dir(state, p->hosts[h].name);
@@ -89,6 +93,8 @@ static int status_one(const char *state, int json)
 		if (src == 0)
 			guest_status_free(&st);
 	}
+	proc_snap_use(NULL);
+	proc_snap_free(snap);
 	char *ctl = xasprintf("%s/emu.ctl", state), *reply = NULL;
 	int erc = p->n_wires ? emuctl_cmd(ctl, json ? "json stats" : "stats", &reply) : -ENOENT;
 	if (json) {

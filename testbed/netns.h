@@ -11,5 +11,10 @@ int netns_add(const char *name) __attribute__((warn_unused_result));
 int netns_del(const char *name);
 /* Open NAME for setns(); fd or -errno. */
 int netns_open(const char *name);
+/* Write VALUE to /proc/sys/net/KEY as seen inside NAME (e.g. KEY
+ * "ipv6/conf/default/addr_gen_mode"); the calling thread enters NAME and
+ * comes back.  0 or -errno. */
+int netns_sysctl(const char *name, const char *key, const char *value)
+	__attribute__((warn_unused_result));
 
 #endif

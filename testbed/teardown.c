@@ -1,6 +1,14 @@
-/* teardown — see teardown.h. */
+/* teardown — see teardown.h.
+ *
+ * Reads /proc twice in all, not once per host: a snapshot taken first
+ * answers the per-host "which processes are in this namespace" of the
+ * halts (each candidate checked again before it is killed), and a second
+ * one at the end catches processes born in a host's namespace after the
+ * first.  For that sweep the hosts' namespaces are held open from the
+ * start, so that their inode numbers cannot pass to another namespace. */
 #include "teardown.h"
 #include "guest.h"
+#include "netns.h"
 #include "procinfo.h"
 #include "units.h"
 #include "xalloc.h"
@@ -12,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STATE_ROOT "/run/testbed"
 
@@ -48,8 +59,60 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 	return remove(p) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+struct held_ns { int fd; dev_t dev; ino_t ino; };
+typedef VEC(struct held_ns) held_vec;
+
+/* Open the namespaces recorded as "netns NAME" in HOSTDIR/objects. */
+static void hold_namespaces(const char *hostdir, held_vec *out)
+{
+	char *path = xasprintf("%s/objects", hostdir), line[512];
+	FILE *f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct held_ns h;
+		struct stat st;
+		if (strncmp(line, "netns ", 6))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		h.fd = netns_open(line + 6);
+		if (h.fd < 0)
+			continue;             /* gone already, or out of fds */
+		if (fstat(h.fd, &st) < 0) {
+			close(h.fd);
+			continue;
+		}
+		h.dev = st.st_dev;
+		h.ino = st.st_ino;
+		VEC_PUSH(*out, h);
+	}
+	fclose(f);
+}
+
+/* Kill what is left in the held namespaces, from one new snapshot. */
+static void sweep_namespaces(const struct proc_snap *snap, held_vec *held)
+{
+	for (size_t i = 0; i < held->n; i++) {
+		pid_vec in = { 0 };
+		proc_snap_in_netns(snap, held->v[i].dev, held->v[i].ino, &in);
+		for (size_t k = 0; k < in.n; k++) {
+			char path[64];
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)in.v[k]);
+			if (stat(path, &st) == 0 && st.st_ino == held->v[i].ino && st.st_dev == held->v[i].dev)
+				kill(in.v[k], SIGKILL);
+		}
+		VEC_FREE(in);
+		close(held->v[i].fd);
+	}
+	VEC_FREE(*held);
+}
+
 int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 {
+	held_vec held = { 0 };
+	struct rlimit rl;
 	char *hosts = xasprintf("%s/hosts", state_dir);
 	struct halt_job j = { .timeout = halt_timeout_ns, .lock = PTHREAD_MUTEX_INITIALIZER };
 	VEC(char *) dirs = { 0 };
@@ -63,6 +126,15 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 				VEC_PUSH(dirs, xasprintf("%s/%s", hosts, e->d_name));
 		closedir(d);
 	}
+	/* one fd per host namespace: lift the soft limit (1024) to the hard one */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (size_t i = 0; i < dirs.n; i++)
+		hold_namespaces(dirs.v[i], &held);
+	struct proc_snap *snap = proc_snap_take(1);
+	proc_snap_use(snap);
 	j.dirs = dirs.v;
 	j.n = dirs.n;
 	if (jobs < 1)
@@ -84,8 +156,17 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 	VEC_FREE(dirs);
 	free(hosts);
 
-	/* emulator, switches and the testbed's namespace */
+	proc_snap_use(NULL);
+	proc_snap_free(snap);
+
+	/* what was born in a host's namespace after the first snapshot; then
+	 * the emulator, switches and the testbed's namespace */
+	snap = proc_snap_take(1);
+	sweep_namespaces(snap, &held);
+	proc_snap_use(snap);
 	guest_reap_objects(state_dir, 0);
+	proc_snap_use(NULL);
+	proc_snap_free(snap);
 	rc = j.rc;
 	if (nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT && !rc)
 		rc = -errno;
