@@ -225,8 +225,13 @@ int run_once(const struct plan *p, const struct run_opts *o, struct run_result *
 	r->up_ns = mono_now() - t0;
 	if (st != 0) {
 		r->end = interrupted ? RUN_INTERRUPTED : RUN_UP_FAILED;
-		log_err("testbed up failed (it has undone what it started); nothing was run");
+		log_err("testbed up failed; nothing was run");
 		write_run_json(p, o, r, started_wall);
+		/* up undoes what it started, unless a signal cut it short */
+		if (access(state, F_OK) == 0) {
+			char *down[] = { self, "down", p->name, NULL };
+			run_child(down);
+		}
 		goto out;
 	}
 
