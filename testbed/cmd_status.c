@@ -27,6 +27,78 @@ static void fmt_ms(char *buf, int64_t ns)
 		fmt_duration(buf, ns / NS_PER_MS * NS_PER_MS);
 }
 
+/* The value of KEY=... among the words of LINE, 0 if absent. */
+static uint64_t word_u64(const char *line, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = line; p && *p; p = strchr(p, ' '), p = p ? p + 1 : NULL) {
+		uint64_t v;
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			char num[32];
+			size_t n = strcspn(p + kl + 1, " \n");
+			if (n >= sizeof(num))
+				return 0;
+			memcpy(num, p + kl + 1, n);
+			num[n] = 0;
+			return parse_u64(num, 0, UINT64_MAX, &v) == 0 ? v : 0;
+		}
+	}
+	return 0;
+}
+
+/* The emulator's text stats ("WIRE port a up=1 ...", "WIRE a2b in_frames=N
+ * ...", "WIRE a2b late ...") as a table, one row per wire direction. */
+static void print_wires(const char *stats)
+{
+	char *copy = xstrdup(stats), *save = NULL;
+	char ports[256] = "";
+	printf("\n%-20s %-4s %-7s %10s %10s %12s %8s %8s %8s %7s\n", "WIRE", "DIR", "PORTS",
+	       "IN", "OUT", "OUT_BYTES", "LOSS", "QFULL", "DROPS", "QMAX");
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char wire[128], dir[16], third[64];
+		if (sscanf(l, "%127s %15s %63s", wire, dir, third) != 3)
+			continue;
+		if (!strcmp(dir, "port")) {
+			/* ports come before the directions of their wire */
+			size_t n = strlen(ports);
+			if (!strcmp(third, "a"))
+				n = 0;
+			snprintf(ports + n, sizeof(ports) - n, "%s", word_u64(l, "up") ? "u" : "d");
+			continue;
+		}
+		if ((strcmp(dir, "a2b") && strcmp(dir, "b2a")) || strncmp(third, "in_frames=", 10))
+			continue;
+		uint64_t other = word_u64(l, "link_down") + word_u64(l, "no_rule") + word_u64(l, "malformed") +
+				 word_u64(l, "no_buffer") + word_u64(l, "tx_error");
+		printf("%-20s %-4s %-7s %10llu %10llu %12llu %8llu %8llu %8llu %7llu\n", wire, dir,
+		       ports[0] ? ports : "-",
+		       (unsigned long long)word_u64(l, "in_frames"), (unsigned long long)word_u64(l, "out_frames"),
+		       (unsigned long long)word_u64(l, "out_bytes"), (unsigned long long)word_u64(l, "loss"),
+		       (unsigned long long)word_u64(l, "queue_full"), (unsigned long long)other,
+		       (unsigned long long)word_u64(l, "qdepth_max"));
+	}
+	printf("(PORTS: a and b end, u up, d down; DROPS: link down, no rule, malformed, no buffer, tx error)\n");
+	free(copy);
+}
+
+/* The emulator's "json stats" reply is {"wires":[...]}: keep the array. */
+static void json_wires(struct json *j, const char *reply)
+{
+	static const char head[] = "{\"wires\":";
+	size_t n = reply ? strlen(reply) : 0;
+	while (n && (reply[n - 1] == '\n' || reply[n - 1] == ' '))
+		n--;
+	if (n > sizeof(head) && !strncmp(reply, head, sizeof(head) - 1) && reply[n - 1] == '}') {
+		char *arr = xstrndup(reply + sizeof(head) - 1, n - sizeof(head));
+		json_raw(j, arr);
+		free(arr);
+	} else if (n) {
+		json_raw(j, reply);        /* another shape: pass it on as it is */
+	} else {
+		json_null(j);
+	}
+}
+
 static int status_one(const char *state, int json)
 {
 	struct plan *p = NULL;
@@ -104,11 +176,15 @@ static int status_one(const char *state, int json)
 		for (size_t s = 0; s < p->n_segments; s++)
 			json_str(&j, p->segments[s].name);
 		json_arr_end(&j);
+		/* the emulator's wires with their counters; null (and why) when
+		 * there are none or the emulator does not answer */
 		json_key(&j, "wires");
-		if (erc == 0 && reply && reply[0])
-			json_raw(&j, reply);
+		if (erc == 0)
+			json_wires(&j, reply);
 		else
 			json_null(&j);
+		if (p->n_wires && erc < 0)
+			json_kv_str(&j, "wires_error", reply && reply[0] ? reply : strerror(-erc));
 		json_obj_end(&j);
 		json_finish(&j);
 	} else {
@@ -118,7 +194,7 @@ static int status_one(const char *state, int json)
 		printf("\n");
 		if (p->n_wires) {
 			if (erc == 0)
-				printf("\nwires (from the emulator):\n%s", reply);
+				print_wires(reply ? reply : "");
 			else
 				printf("\nwires: the emulator does not answer (%s)\n",
 				       reply ? reply : strerror(-erc));

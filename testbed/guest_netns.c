@@ -127,15 +127,36 @@ static int netns_launch(struct guest_ctx *g, struct guest_launch *l)
 	return l->netns_fd < 0 ? l->netns_fd : 0;
 }
 
+/* Is `testbed down` removing the whole testbed?  (teardown.c's marker
+ * STATE/.down, HOSTDIR being STATE/hosts/HOST.) */
+static int testbed_going_down(const char *hostdir)
+{
+	char *d = xstrdup(hostdir), *s;
+	int down = 0;
+	if ((s = strrchr(d, '/')) && (*s = 0, s = strrchr(d, '/'))) {
+		*s = 0;
+		char *m = xasprintf("%s/.down", d);
+		down = access(m, F_OK) == 0;
+		free(m);
+	}
+	free(d);
+	return down;
+}
+
 static void netns_cleanup(struct guest_ctx *g)
 {
 	if (!g->netns)
 		return;
-	pid_vec in = { 0 };
-	proc_in_netns(netns_path(g->netns), &in);
-	for (size_t i = 0; i < in.n; i++)
-		kill(in.v[i], SIGKILL);
-	VEC_FREE(in);
+	/* what is left in the namespace: found by reading all of /proc, unless
+	 * the whole testbed is going down, whose teardown does that once for
+	 * every host (it holds the namespaces open until then) */
+	if (!testbed_going_down(g->hostdir)) {
+		pid_vec in = { 0 };
+		proc_in_netns(netns_path(g->netns), &in);
+		for (size_t i = 0; i < in.n; i++)
+			kill(in.v[i], SIGKILL);
+		VEC_FREE(in);
+	}
 	netns_del(g->netns);
 }
 

@@ -4,7 +4,8 @@
  * answers the per-host "which processes are in this namespace" of the
  * halts (each candidate checked again before it is killed), and a second
  * one at the end catches processes born in a host's namespace after the
- * first.  For that sweep the hosts' namespaces are held open from the
+ * first.  The marker STATE/.down tells the hosts' monitors (guest_netns.c)
+ * to leave that sweep to us instead of each reading /proc.  For that sweep the hosts' namespaces are held open from the
  * start, so that their inode numbers cannot pass to another namespace. */
 #include "teardown.h"
 #include "guest.h"
@@ -15,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -135,6 +137,12 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 		hold_namespaces(dirs.v[i], &held);
 	struct proc_snap *snap = proc_snap_take(1);
 	proc_snap_use(snap);
+	/* tells the hosts' monitors to leave the namespace sweep to us */
+	char *marker = xasprintf("%s/.down", state_dir);
+	int mfd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (mfd >= 0)
+		close(mfd);
+	free(marker);
 	j.dirs = dirs.v;
 	j.n = dirs.n;
 	if (jobs < 1)

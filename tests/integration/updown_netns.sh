@@ -38,9 +38,25 @@ n_ready=$(grep -c '"state": "ready"' <<<"$st")
 [ "$n_ready" -eq 4 ] && ok status_all_ready || fail status_all_ready "$st"
 ip netns list | grep -q "^tb-$name" && ok testbed_namespace_exists || fail testbed_namespace_exists "no tb-$name"
 
+# wire_frames WIRE: frames the emulator passed on WIRE (both directions),
+# from status --json's "wires" list
+wire_frames() {
+	"$TB" status "$name" --json | python3 -c 'import json, sys
+w = [w for w in json.load(sys.stdin)["wires"] if w["name"] == sys.argv[1]][0]
+print(w["a2b"]["out_frames"] + w["b2a"]["out_frames"])' "$1" 2>/dev/null
+}
+f0=$(wire_frames b1:b2)
+[ -n "$f0" ] && ok status_json_lists_wires || fail status_json_lists_wires "$("$TB" status "$name" --json | tail -5)"
+
 r=$(rtt_ms h1 10.20.2.20)
 [ -n "$r" ] && [ "$r" -ge 50 ] && [ "$r" -lt 200 ] &&
 	ok routed_ping_through_link_delay || fail routed_ping_through_link_delay "rtt=$r ms (want >= 50: 2 x 25 ms)"
+# 3 echo requests and 3 replies crossed the link
+f1=$(wire_frames b1:b2)
+[ -n "$f0" ] && [ -n "$f1" ] && [ "$f1" -ge $((f0 + 6)) ] && ok status_wire_counters_grow ||
+	fail status_wire_counters_grow "frames before $f0, after $f1 (want at least 6 more)"
+"$TB" status "$name" | grep -Eq '^b1:b2 +a2b +uu +[0-9]+ +[1-9]' && ok status_text_wires_table ||
+	fail status_text_wires_table "$("$TB" status "$name" 2>&1 | tail -6)"
 r=$(rtt_ms h1 fd20:2::14)
 [ -n "$r" ] && [ "$r" -ge 50 ] && ok routed_ping6_through_link ||
 	fail routed_ping6_through_link "rtt=$r ms"
