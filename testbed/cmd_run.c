@@ -140,8 +140,15 @@ int cmd_run(int argc, char **argv)
 			/* the summary is under results/, which was copied to OUT */
 			char *sum = xasprintf("%s/%s", out, p->experiment.summary + strlen(p->experiment.results) + 1);
 			printf("\n");
+			double asked, failed, t, lo, hi;
 			if (run_print_csv(sum, stdout) < 0)
 				log_warn("no summary: cannot read %s", sum);
+			else if (sweep_summary_totals(sum, &asked, &failed, &t) == 0 && asked > 0) {
+				sweep_wilson(failed, asked, &lo, &hi);
+				printf("\nfailure rate %.0f/%.0f = %.3f%% (95%% interval %.3f-%.3f%%), "
+				       "mean round time %.1f s\n", failed, asked, 100 * failed / asked,
+				       100 * lo, 100 * hi, t);
+			}
 			free(sum);
 		}
 		printf("\ntestbed run %s: done in %.1f s (up %.1f s, experiment %.1f s); results in %s\n",

@@ -197,6 +197,19 @@ static double summary_get(const struct summary *sm, const char *col, int *found)
 	return 0;
 }
 
+int sweep_summary_totals(const char *csv, double *asked, double *failed, double *time_s)
+{
+	struct summary sm;
+	int rc = read_summary(csv, &sm), fa = 0, ff = 0, ft = 0;
+	if (rc < 0)
+		return rc;
+	*asked = summary_get(&sm, "asked", &fa);
+	*failed = summary_get(&sm, "failed", &ff);
+	*time_s = summary_get(&sm, "time_s", &ft);
+	summary_free(&sm);
+	return fa && ff && ft ? 0 : -ENOENT;
+}
+
 /* Per combination, pooled over its repeats. */
 struct pooled { double asked, failed, time_sum; unsigned time_n, runs; };
 

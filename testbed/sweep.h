@@ -53,6 +53,11 @@ const char *sweep_label(struct sweep *s, size_t c);
 int sweep_run(struct sweep *s, const char *out, unsigned repeat, const char *jobs,
 	      const struct plan *first);
 
+/* From a summary CSV (columns asked, failed, time_s): the sums of asked
+ * and failed and the mean of time_s over its rows.  0, or -errno; -ENOENT
+ * also when a column is missing. */
+int sweep_summary_totals(const char *csv, double *asked, double *failed, double *time_s);
+
 /* The 95% Wilson score interval of FAILED out of N. */
 void sweep_wilson(double failed, double n, double *lo, double *hi);
 

@@ -25,7 +25,7 @@ else
 	fail run_done "exit $rc: $out"
 fi
 # the summary table is printed: a header and one line per round
-if grep -qE '^round +asked +retrieved' <<<"$out" && [ "$(grep -cE '^ +[12] +80 ' <<<"$out")" -eq 2 ]; then
+if grep -qE '^round +asked +retrieved' <<<"$out" && [ "$(grep -cE '^ +[12] +80 ' <<<"$out")" -eq 2 ] && grep -qE '^failure rate [0-9]+/160 = ' <<<"$out"; then
 	ok run_prints_summary
 else
 	fail run_prints_summary "$out"
