@@ -19,3 +19,11 @@ bench-emu: deps $(BUILD)/bin/tbgen $(if $(wildcard emulator/module.mk),$(BUILD)/
 BENCH_TARGETS += bench-up
 bench-up: deps programs images
 	TB_BUILD=$(BUILD) BENCH_UP_DOCS=1 bench/up.sh
+
+# make bench-experiment: paper 004's table 5 (16 hosts x 200 appliances,
+# uml and qemu) with testbed run, and failure rate against host count with
+# testbed sweep (bench/experiment.sh; docs/benchmarks.md; issue 6).
+.PHONY: bench-experiment
+BENCH_TARGETS += bench-experiment
+bench-experiment: deps programs images
+	TB_BUILD=$(BUILD) BENCH_EXP_DOCS=1 bench/experiment.sh

@@ -232,6 +232,17 @@ static int draw(const char *out, const struct sweep *s)
 		return -1;
 	}
 	const char *x = s->swept.n == 1 ? s->swept.v[0].name : "combination";
+	const char *base = strrchr(s->file, '/') ? strrchr(s->file, '/') + 1 : s->file;
+	VEC(char) title = { 0 };
+	for (const char *c = base; *c; c++)
+		VEC_PUSH(title, *c);
+	for (size_t i = 0; i < s->fixed.n; i++) {
+		VEC_PUSH(title, ' ');
+		for (const char *c = s->fixed.v[i]; *c; c++)
+			if (*c != '\'' && *c != '\\')
+				VEC_PUSH(title, *c);
+	}
+	VEC_PUSH(title, '\0');
 	fprintf(f,
 		"# drawn by testbed sweep from plot.dat: label asked failed rate lo hi time_s runs\n"
 		"set datafile separator '\\t'\n"
@@ -245,8 +256,9 @@ static int draw(const char *out, const struct sweep *s)
 		"lw 2 pt 7 title 'failure rate'\n"
 		"set ylabel 'round time (s), mean'\n"
 		"plot '%s/plot.dat' using 0:7:xticlabels(1) with linespoints lw 2 pt 5 title 'round time'\n"
-		"unset multiplot\n", s->file, x, out, out);
+		"unset multiplot\n", title.v, x, out, out);
 	fclose(f);
+	VEC_FREE(title);
 	int rc = 0;
 	const char *terms[][2] = { { "svg size 1000,420 dynamic font 'sans,11'", "svg" },
 				   { "pngcairo size 1000,420 font 'sans,10'", "png" } };
