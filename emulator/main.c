@@ -45,8 +45,9 @@ static void usage(FILE *out)
 		"  --pcap DIR        capture every wire to DIR/WIRE-a.pcap, WIRE-b.pcap\n"
 		"  --pool N          frame buffers per thread (default 65536)\n"
 		"  --spin auto|DURATION  wake this long before each deadline and busy-poll\n"
-		"                    the rest; auto (default) learns how late timer\n"
-		"                    wake-ups are here and leads by that (at most 1ms);\n"
+		"                    the rest; auto learns how late timer wake-ups are\n"
+		"                    here and leads by that (at most 1ms).  Default: auto\n"
+		"                    with --realtime, 0 (sleep on the timer) without\n"
 		"                    sleeping (default 50us; 0 sleeps until the timer)\n"
 		"  --realtime[=PRIO] run the event loops SCHED_FIFO (default PRIO 10)\n"
 		"  --log FILE        log to FILE instead of stderr\n"
@@ -250,7 +251,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct emu_opts o = { .threads = 0, .pool_frames = 65536, .spin_ns = NS_PER_MS, .spin_auto = 1 };
+	struct emu_opts o = { .threads = 0, .pool_frames = 65536, .spin_ns = 0 };
+	int spin_given = 0;
 	const char *ctl_path = NULL;
 	int ready_fd = -1, seeded = 0, opt;
 	uint64_t v;
@@ -288,6 +290,7 @@ int main(int argc, char **argv)
 			break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		case 'S':
+			spin_given = 1;
 			o.spin_auto = !strcmp(optarg, "auto");
 			if (o.spin_auto)
 				o.spin_ns = NS_PER_MS;
@@ -310,6 +313,14 @@ int main(int argc, char **argv)
 		die("give two ports (PORT_A PORT_B) or none; 'testbed-emu --help' explains");
 	if (nargs == 0 && !ctl_path)
 		die("nothing to do: give two ports, or --ctl PATH to add wires at run time");
+	/* busy-polling buys timing with CPU: by default only for a loop that
+	 * was asked to be real-time (an ordinary one would take the CPU from
+	 * the generators, switches and guests it shares the machine with,
+	 * and be preempted while polling anyway) */
+	if (!spin_given && o.rt_prio > 0) {
+		o.spin_auto = 1;
+		o.spin_ns = NS_PER_MS;
+	}
 	if (!o.threads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.threads = n > 0 ? (int)n : 1;
