@@ -77,7 +77,8 @@ seq 0 $((UML_N - 1)) | while read -r i; do host_file "u$i" uml "$i"; echo "u$i";
 		avail=$(awk "/^MemAvailable/ {print int(\$2 / 1024)}" /proc/meminfo)
 		if [ "$avail" -lt "$3" ]; then echo "{} not started: MemAvailable ${avail} MiB" >&2; exit 0; fi
 		if [ "$4" != 0 ] && [ "$(date +%s)" -ge "$4" ]; then echo "{} not started: MAX_S reached" >&2; exit 0; fi
-		"$0" guest start "$1" "$2/{}.host" --netns "$1" >/dev/null 2>&1 || echo "{} failed" >&2' \
+		"$0" guest start "$1" "$2/{}.host" --netns "$1" >/dev/null 2>"$2/{}.err" ||
+			echo "{} failed: $(grep -m1 . "$2/{}.err")" >&2' \
 		"$TB" "$name" "$work" "$RESERVE_MIB" "$stop_at" 2> "$work/start.log"
 t1=$(date +%s%N)
 echo "not started for lack of memory: $(grep -c 'not started: MemAvailable' "$work/start.log"), after MAX_S: $(grep -c 'MAX_S reached' "$work/start.log")"
