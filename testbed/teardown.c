@@ -9,6 +9,7 @@
  * start, so that their inode numbers cannot pass to another namespace. */
 #include "teardown.h"
 #include "guest.h"
+#include "mono.h"
 #include "netns.h"
 #include "procinfo.h"
 #include "units.h"
@@ -64,8 +65,12 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 struct held_ns { int fd; dev_t dev; ino_t ino; };
 typedef VEC(struct held_ns) held_vec;
 
-/* Open the namespaces recorded as "netns NAME" in HOSTDIR/objects. */
-static void hold_namespaces(const char *hostdir, held_vec *out)
+struct rec_proc { pid_t pid; uint64_t start; };
+typedef VEC(struct rec_proc) rec_vec;
+
+/* Open the namespaces recorded as "netns NAME" in HOSTDIR/objects, and
+ * note the processes recorded there ("WHAT PID START") in PROCS. */
+static void hold_namespaces(const char *hostdir, held_vec *out, rec_vec *procs)
 {
 	char *path = xasprintf("%s/objects", hostdir), line[512];
 	FILE *f = fopen(path, "re");
@@ -75,6 +80,13 @@ static void hold_namespaces(const char *hostdir, held_vec *out)
 	while (fgets(line, sizeof(line), f)) {
 		struct held_ns h;
 		struct stat st;
+		char what[32];
+		int pid;
+		unsigned long long start;
+		if (sscanf(line, "%31s %d %llu", what, &pid, &start) == 3 && pid > 0) {
+			struct rec_proc r = { pid, start };
+			VEC_PUSH(*procs, r);
+		}
 		if (strncmp(line, "netns ", 6))
 			continue;
 		line[strcspn(line, "\n")] = 0;
@@ -114,6 +126,7 @@ static void sweep_namespaces(const struct proc_snap *snap, held_vec *held)
 int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 {
 	held_vec held = { 0 };
+	rec_vec procs = { 0 };
 	struct rlimit rl;
 	char *hosts = xasprintf("%s/hosts", state_dir);
 	struct halt_job j = { .timeout = halt_timeout_ns, .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -134,7 +147,8 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	for (size_t i = 0; i < dirs.n; i++)
-		hold_namespaces(dirs.v[i], &held);
+		hold_namespaces(dirs.v[i], &held, &procs);
+	hold_namespaces(state_dir, &held, &procs);
 	struct proc_snap *snap = proc_snap_take(1);
 	proc_snap_use(snap);
 	/* tells the hosts' monitors to leave the namespace sweep to us */
@@ -175,6 +189,21 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 	guest_reap_objects(state_dir, 0);
 	proc_snap_use(NULL);
 	proc_snap_free(snap);
+
+	/* SIGKILL is not death: a switch with 1,000 ports takes a while to
+	 * close them.  Return only when every recorded process is gone. */
+	mono_ns deadline = mono_now() + 10 * NS_PER_SEC;
+	for (;;) {
+		size_t k = 0;
+		for (size_t i = 0; i < procs.n; i++)
+			if (proc_alive(procs.v[i].pid, procs.v[i].start))
+				procs.v[k++] = procs.v[i];
+		procs.n = k;
+		if (!k || mono_now() > deadline)
+			break;
+		usleep(10000);
+	}
+	VEC_FREE(procs);
 	rc = j.rc;
 	if (nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT && !rc)
 		rc = -errno;
