@@ -246,6 +246,7 @@ static int draw(const char *out, const struct sweep *s)
 	fprintf(f,
 		"# drawn by testbed sweep from plot.dat: label asked failed rate lo hi time_s runs\n"
 		"set datafile separator '\\t'\n"
+		"set termoption noenhanced\n"
 		"set multiplot layout 1,2 title 'testbed sweep: %s'\n"
 		"set xlabel '%s'\n"
 		"set ylabel 'failure rate (%%), 95%% Wilson interval'\n"
