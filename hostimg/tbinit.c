@@ -222,6 +222,14 @@ static int setup_network(void)
 	}
 	if ((rc = tbnl_link_up(sk, "lo")) < 0)
 		msg("lo up: %s", strerror(-rc)), bad = 1;
+	/* A host with no IPv6 address gets no IPv6 link-local address either:
+	 * otherwise each interface sends DAD, MLD and router solicitations,
+	 * which the switch floods to every port, N^2 frames for N hosts on a
+	 * segment, each one a wake-up of every UML guest (guest_netns.c does
+	 * the same for netns hosts). */
+	int v6 = 0;
+	for (size_t i = 0; i < cfg.addrs.n; i++)
+		v6 |= strchr(cfg.addrs.v[i].cidr, ':') != NULL;
 	for (size_t i = 0; i < cfg.nics.n; i++) {
 		const char *dev = cfg.nics.v[i].dev;
 		if (wait_ifindex(sk, dev) < 0) {
@@ -229,6 +237,10 @@ static int setup_network(void)
 			bad = 1;
 			continue;
 		}
+		char agm[128];
+		snprintf(agm, sizeof(agm), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", dev);
+		if (!v6 && access(agm, W_OK) == 0)
+			write_sysctl(agm, "1");
 		if ((rc = tbnl_link_up(sk, dev)) < 0)
 			msg("%s up: %s", dev, strerror(-rc)), bad = 1;
 	}
