@@ -35,8 +35,8 @@ appl_rss() {
 echo "## Appliance agents"
 echo
 echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) by \`make bench-agents\` (agents/bench.sh) on one"
-echo "network namespace's loopback.  The machine (2 cores) was shared with other"
-echo "helpers' builds and tests at the time: treat the figures as lower bounds."
+echo "network namespace's loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+echo "(2 cores; a busy machine makes failures appear: see the tables' last column)."
 echo
 echo "### Memory per emulated appliance (RSS of one appliance process)"
 echo
