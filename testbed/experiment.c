@@ -113,18 +113,26 @@ int experiment_write_cpio(const char *dir, const char *path)
 	return rc;
 }
 
+char *experiment_self_exe(void)
+{
+	char buf[4096];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return xstrdup("testbed");
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
 char *experiment_program(const char *name)
 {
-	char self[4096];
-	ssize_t n;
-	if (strchr(name, '/') || (n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+	char *self = experiment_self_exe(), *slash = strrchr(self, '/');
+	if (strchr(name, '/') || !slash) {
+		free(self);
 		return xstrdup(name);
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return xstrdup(name);
+	}
 	*slash = '\0';
 	char *full = xasprintf("%s/%s", self, name);
+	free(self);
 	if (access(full, X_OK) == 0)
 		return full;
 	free(full);

@@ -25,17 +25,6 @@ static volatile sig_atomic_t interrupted;
 
 void run_interrupt(void) { interrupted = 1; }
 
-/* This binary, to run its own `up` and `down`. */
-static char *self_exe(void)
-{
-	char buf[4096];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return xstrdup("testbed");
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
 /* Run ARGV to its end with our stdin/stdout/stderr; its exit status, or -1. */
 static int run_child(char *const *argv)
 {
@@ -194,7 +183,7 @@ static void write_run_json(const struct plan *p, const struct run_opts *o, const
 
 int run_once(const struct plan *p, const struct run_opts *o, struct run_result *r)
 {
-	char *self = self_exe(), *state = guest_state_dir(p->name);
+	char *self = experiment_self_exe(), *state = guest_state_dir(p->name);
 	char *data = experiment_data_dir(state);
 	char *done = xasprintf("%s/%s", data, p->experiment.done);
 	int64_t started_wall = wall_now_ns();

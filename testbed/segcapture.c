@@ -1,5 +1,6 @@
 /* segcapture — see segcapture.h. */
 #include "segcapture.h"
+#include "experiment.h"
 #include "guest.h"
 #include "mono.h"
 #include "procinfo.h"
@@ -82,14 +83,8 @@ out:
 
 int segcapture_start(const struct plan *p, const char *state, char **why)
 {
-	char self[4096], *dir = NULL;
+	char *self = experiment_self_exe(), *dir = NULL;
 	int rc = 0;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		*why = xasprintf("cannot find the testbed binary: %s", strerror(errno));
-		return -1;
-	}
-	self[n] = '\0';
 	for (size_t s = 0; rc == 0 && s < p->n_segments; s++) {
 		if (!p->segments[s].capture)
 			continue;
@@ -104,5 +99,6 @@ int segcapture_start(const struct plan *p, const char *state, char **why)
 		rc = start_one(self, p, p->segments[s].name, dir, state, why);
 	}
 	free(dir);
+	free(self);
 	return rc;
 }
