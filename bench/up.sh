@@ -38,6 +38,9 @@
 #   BENCH_UP_UML_MEM  mem= of the UML hosts (default 48M; QEMU hosts get
 #                     the kind's default, netns hosts have none)
 #   BENCH_UP_OUT, BENCH_UP_PLOT, BENCH_UP_DOCS   see above
+#   BENCH_UP_PREFIX   start of the testbeds' names (default tbbu): lets
+#                     parallel runs keep apart, and the leftover checks see
+#                     anything whose name starts with tb
 # Arguments: `-j N` is the same as BENCH_UP_JOBS=N.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +57,7 @@ OUT=${BENCH_UP_OUT:-$BUILD/bench-up}
 PLOT=${BENCH_UP_PLOT:-$ROOT/docs/boot-storm}
 DOCS=${BENCH_UP_DOCS:-0}
 UML_MEM=${BENCH_UP_UML_MEM:-48M}
+PREFIX=${BENCH_UP_PREFIX:-tbbu}
 DOC=$ROOT/docs/boot-storm.md
 
 while [ $# -gt 0 ]; do
@@ -317,7 +321,7 @@ for kind in $KINDS; do
 			NOTES+=("$kind: N=$n not tried: N=$last_n used $((last_mem_kb / 1024)) MiB, so N=$n would need about $((last_mem_kb * n / last_n / 1024)) MiB and $((avail / 1024)) MiB are available")
 			break
 		fi
-		name=tbbu$id${kind:0:1}$n
+		name=$PREFIX$id${kind:0:1}$n
 		f=$WORK/$name.topo
 		topo "$kind" "$n" "$f" "$name"
 		load1=$(cut -d' ' -f1 /proc/loadavg)

@@ -14,6 +14,8 @@
  *                   G config request
  *   host -> guest   F config text   C exec (argv, NUL-separated)
  *                   K kill an exec   P power off
+ *                   S a console is attached: start the console shell if
+ *                     none runs (a netns host starts it only then)
  *
  * As PID 1 (UML, QEMU) it reads tb.* words from the kernel command line:
  *   tb.ctl=DEV   control line device (UML ssl0 /dev/ttyS0, QEMU virtio /dev/hvc0)
@@ -412,6 +414,19 @@ static void start_shell(void)
 	start_child(c, c->argv);
 }
 
+/* S from the host.  A netns host has no shell until then: most of a
+ * thousand hosts never get a console, and a shell each was one fork and
+ * exec per host at boot (docs/boot-storm.md).  Guests of the other kinds
+ * started theirs at boot. */
+static void ensure_shell(void)
+{
+	for (size_t i = 0; i < children.n; i++)
+		if (children.v[i]->kind == CH_SHELL &&
+		    (children.v[i]->pid > 0 || children.v[i]->next_start))
+			return;     /* running, or restarting after an exit */
+	start_shell();
+}
+
 static void handle_exec(uint32_t id, const char *data, size_t len)
 {
 	VEC(char *) av = { 0 };
@@ -646,6 +661,8 @@ static void loop(struct frame_reader *rd)
 							kill(-children.v[i]->pid, SIGKILL);
 				} else if (f.type == 'P')
 					power_off();
+				else if (f.type == 'S')
+					ensure_shell();
 			}
 			if (rd->skipped != skipped)
 				msg("%llu bytes of noise on the control line",
@@ -792,7 +809,8 @@ int main(int argc, char **argv)
 	t_net = uptime_ns();
 	mount_data();
 	start_programs();
-	start_shell();
+	if (pid1)
+		start_shell();      /* netns: on the first attach (ensure_shell) */
 	{
 		char buf[192];
 		int64_t t_ready = uptime_ns();

@@ -1,5 +1,5 @@
 /* guest — the kinds' registry and the testbed's side of the guest layer:
- * start (fork the monitor), destroy, status, exec, console, records. */
+ * start (spawn the monitor), destroy, status, exec, console, records. */
 #include "guest.h"
 #include "frame.h"
 #include "log.h"
@@ -15,6 +15,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +29,8 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static const struct guest_ops *const kinds[] = {
 	&guest_uml_ops, &guest_qemu_ops, &guest_netns_ops,
@@ -272,20 +275,101 @@ char *guest_log_tail(const char *hostdir, int lines)
 	return out;
 }
 
-static void close_fds_except(int a, int b)
+/* BIN/testbed-monitor next to this program (the same build variant). */
+static char *monitor_program(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		uint64_t fd;
-		if (parse_u64(e->d_name, 3, INT32_MAX, &fd) < 0 || (int)fd == a || (int)fd == b ||
-		    (int)fd == dirfd(d))
-			continue;
-		close((int)fd);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return xstrdup("testbed-monitor");    /* from PATH */
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	return xasprintf("%s/testbed-monitor", exe);
+}
+
+/* Start the host's monitor: BIN/testbed-monitor HOSTDIR ..., its report
+ * line on fd 3, in a session of its own, stdio on /dev/null (a $(...)
+ * pipe of a shell would otherwise wait for the monitor's end).
+ *
+ * vfork, not fork: `up` boots hosts from several threads, and forking a
+ * big multithreaded process copies its page tables and write-protects
+ * every page for all of them (copy-on-write faults and cross-CPU TLB
+ * flushes were a quarter of a netns storm's samples); a vfork child runs
+ * on the parent's memory until its exec, as glibc's posix_spawn (whose
+ * header lib/spawn.h shadows here).  The child makes system calls only,
+ * on what was prepared before, with every signal blocked until just
+ * before the exec.  The monitor records itself before it does anything
+ * (monitor_main.c).  It is our child, not init's: guest_start reaps it
+ * when its boot failed; one that ends later is reaped when we exit. */
+static int spawn_monitor(const char *hostdir, const struct guest_start_opts *o, int report_fd,
+			 pid_t *pid)
+{
+	VEC(char *) av = { 0 };
+	char *prog = monitor_program();
+	sigset_t all, old;
+	volatile int child_errno = 0;   /* written by the child: shared memory */
+	int nul, rc = 0;
+
+	VEC_PUSH(av, prog);
+	VEC_PUSH(av, xstrdup(hostdir));
+	VEC_PUSH(av, xstrdup("--report-fd"));
+	VEC_PUSH(av, xstrdup("3"));
+	VEC_PUSH(av, xstrdup("--images"));
+	VEC_PUSH(av, xstrdup(o->images ? o->images : guest_images_dir()));
+	if (o->netns) {
+		VEC_PUSH(av, xstrdup("--netns"));
+		VEC_PUSH(av, xstrdup(o->netns));
 	}
-	closedir(d);
+	if (o->retries >= 0) {
+		VEC_PUSH(av, xstrdup("--retries"));
+		VEC_PUSH(av, xasprintf("%d", o->retries));
+	}
+	if (o->boot_timeout_ns > 0) {
+		VEC_PUSH(av, xstrdup("--boot-timeout-ns"));
+		VEC_PUSH(av, xasprintf("%lld", (long long)o->boot_timeout_ns));
+	}
+	VEC_PUSH(av, NULL);
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul < 0) {
+		rc = -errno;
+		goto out;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t p = vfork();
+	if (p == 0) {
+		sigset_t none;
+		/* exec resets caught signals; ignored ones are reset here */
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		if (setsid() < 0 || dup2(report_fd, 3) < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+		    dup2(nul, 2) < 0 || close_range(4, ~0U, 0) < 0)
+			goto child_fail;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execve(prog, av.v, environ);
+	child_fail:
+		child_errno = errno ? errno : EIO;
+		_exit(127);
+	}
+	if (p < 0)
+		rc = -errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(nul);
+	if (p > 0 && child_errno) {
+		rc = -child_errno;
+		waitpid(p, NULL, 0);
+	} else if (p > 0) {
+		*pid = p;
+	}
+out:
+	for (size_t i = 0; i < av.n; i++)
+		free(av.v[i]);
+	VEC_FREE(av);
+	return rc;
 }
 
 int guest_start(const char *state_dir, const struct hostcfg *cfg,
@@ -326,56 +410,15 @@ int guest_start(const char *state_dir, const struct hostcfg *cfg,
 		rc = -errno;
 		goto out;
 	}
-	int tbns = -1;
-	if (o->netns && (tbns = netns_open(o->netns)) < 0) {
-		rc = tbns;
+	rc = spawn_monitor(hostdir, o, rep[1], &pid);
+	if (rc < 0) {
+		if (why)
+			*why = xasprintf("cannot start testbed-monitor (next to this program): %s",
+					 strerror(-rc));
 		goto out;
 	}
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		if (tbns >= 0)
-			close(tbns);
-		goto out;
-	}
-	if (pid == 0) {
-		/* intermediate child: the monitor is its child, so that it is
-		 * adopted by init and nobody has to reap it */
-		close(rep[0]);
-		setsid();
-		pid_t mpid = fork();
-		if (mpid != 0)
-			_exit(mpid < 0 ? 1 : 0);
-		uint64_t st = 0;
-		if (proc_starttime(getpid(), &st) < 0 ||
-		    guest_record(hostdir, "monitor %d %llu", (int)getpid(), (unsigned long long)st) < 0)
-			_exit(1);
-		/* keep nothing the caller had open (a $(...) pipe of a shell
-		 * would otherwise wait for the monitor's end) */
-		close_fds_except(rep[1], tbns);
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		char *mlog = xasprintf("%s/monitor.log", hostdir);
-		if (log_to_file(mlog) < 0)
-			_exit(1);
-		free(mlog);
-		log_init("testbed-monitor");
-		if (tbns >= 0 && setns(tbns, CLONE_NEWNET) < 0) {
-			char *msg = xasprintf("FAILED cannot enter namespace %s: %s\n", o->netns, strerror(errno));
-			(void)!write(rep[1], msg, strlen(msg));
-			_exit(1);
-		}
-		if (tbns >= 0)
-			close(tbns);
-		_exit(guest_monitor_run(hostdir, o, rep[1]));
-	}
-	if (tbns >= 0)
-		close(tbns);
 	close(rep[1]);
 	rep[1] = -1;
-	waitpid(pid, NULL, 0);
 	/* the monitor writes one line: READY BOOT_NS or FAILED WHY... */
 	{
 		char *buf = NULL;
@@ -391,6 +434,7 @@ int guest_start(const char *state_dir, const struct hostcfg *cfg,
 			rc = 0;
 		} else {
 			rc = -EIO;
+			waitpid(pid, NULL, 0);    /* it ends after a failure report */
 			if (why) {
 				if (!strncmp(buf, "FAILED ", 7))
 					*why = xstrdup(buf + 7);

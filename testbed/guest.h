@@ -30,6 +30,10 @@ struct guest_ctx {
 	const char *accel;           /* filled by the kind: "kvm", "tcg" or "-" */
 	char *netns;                 /* netns kind: the namespace's name */
 	const char *console_path;    /* a pty slave when the kind asked for one */
+	/* netns kind: the host's NICs, forwarded in the monitor's poll loop
+	 * (nicplug.h); made by prepare, closed by cleanup */
+	struct nicplug **plugs;
+	size_t n_plugs;
 };
 
 /* How to start the guest process.  The monitor maps the guest's end of the

@@ -10,9 +10,13 @@
  *                       P stop (payload: timeout in ns)
  *   monitor -> client   O/E output   X exit status   Z error (text)
  *
- * After A the connection carries raw console bytes both ways.  Exec ids on
- * the control line are the monitor's own, so many clients can run commands
- * at once. */
+ * After A the connection carries raw console bytes both ways, and the
+ * guest is asked (S) to make sure a shell runs on its console: a netns
+ * host starts it only then.  Exec ids on the control line are the
+ * monitor's own, so many clients can run commands at once.
+ *
+ * A netns host's NICs are forwarded here too (nicplug.h): the monitor is a
+ * process the host has anyway, one more per NIC cost a fork and an exec. */
 #include "guest.h"
 #include "frame.h"
 #include "log.h"
@@ -20,6 +24,7 @@
 #include "procinfo.h"
 #include "spawn.h"
 #include "netns.h"
+#include "nicplug.h"
 #include "units.h"
 
 #include <errno.h>
@@ -50,6 +55,7 @@ struct mon {
 	struct hostcfg cfg;
 	int listen_fd, sfd, log_fd;
 	int ctl, con;             /* host ends; -1 when closed */
+	int con_slave;            /* a pty console's slave, held open: see launch() */
 	struct frame_reader rd;
 	pid_t pid;                /* guest process, 0 when gone */
 	int exit_status;
@@ -153,6 +159,15 @@ static void prog_log(struct mon *m, uint32_t id, const char *data, size_t len)
 		log_warn("program log %u: %s", id, strerror(errno));
 }
 
+/* Ask the guest for a shell on its console (tbinit starts one if none
+ * runs); before READY the control line is not served yet, and READY asks
+ * again for the consoles attached meanwhile. */
+static void want_shell(struct mon *m)
+{
+	if (m->ready && m->ctl >= 0 && frame_write(m->ctl, 'S', 0, NULL, 0) < 0)
+		console_log(m, "[monitor] cannot ask for a console shell");
+}
+
 static void guest_frame(struct mon *m, struct frame *f)
 {
 	struct client *c;
@@ -173,6 +188,11 @@ static void guest_frame(struct mon *m, struct frame *f)
 			write_state(m, "ready", NULL);
 			console_log(m, "[monitor] READY after %.3f s (%s)", m->boot_ns / 1e9, f->data);
 			report(m, "READY %lld\n", (long long)m->boot_ns);
+			for (size_t i = 0; i < m->clients.n; i++)
+				if (m->clients.v[i]->console) {
+					want_shell(m);
+					break;
+				}
 		}
 		break;
 	case 'L':
@@ -213,6 +233,7 @@ static void client_frame(struct mon *m, struct client *c, struct frame *f)
 		break;
 	case 'A':
 		c->console = 1;
+		want_shell(m);
 		break;
 	case 'P': {
 		uint64_t t;
@@ -272,6 +293,14 @@ static int launch(struct mon *m)
 		}
 		pts = xstrdup(ptsname(con[0]));
 		m->g.console_path = pts;
+		/* held open so that the master never reads as hung up while no
+		 * shell has the console (a netns host's shell starts on first
+		 * attach, and is started again after an exit) */
+		m->con_slave = open(pts, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (m->con_slave < 0) {
+			rc = -errno;
+			goto fail;
+		}
 	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0) {
 		rc = -errno;
 		goto fail;
@@ -320,6 +349,9 @@ fail:
 		close(ctl[0]);
 		if (con[0] >= 0)
 			close(con[0]);
+		if (m->con_slave >= 0)
+			close(m->con_slave);
+		m->con_slave = -1;
 		free(pts);
 		m->g.console_path = NULL;
 		return rc;
@@ -348,7 +380,9 @@ static void end_attempt(struct mon *m)
 		close(m->ctl);
 	if (m->con >= 0)
 		close(m->con);
-	m->ctl = m->con = -1;
+	if (m->con_slave >= 0)
+		close(m->con_slave);
+	m->ctl = m->con = m->con_slave = -1;
 	free((char *)m->g.console_path);
 	m->g.console_path = NULL;
 }
@@ -425,7 +459,7 @@ static int on_guest_exit(struct mon *m, int st)
 int guest_monitor_run(const char *hostdir, const struct guest_start_opts *o, int report_fd)
 {
 	struct mon mm = { .hostdir = hostdir, .listen_fd = -1, .ctl = -1, .con = -1,
-			  .report_fd = report_fd };
+			  .con_slave = -1, .report_fd = report_fd };
 	struct mon *m = &mm;
 	char *err = NULL, *path;
 	sigset_t mask;
@@ -503,9 +537,23 @@ int guest_monitor_run(const char *hostdir, const struct guest_start_opts *o, int
 		VEC_PUSH(p, ((struct pollfd){ .fd = m->con, .events = POLLIN }));
 		for (size_t i = 0; i < m->clients.n; i++)
 			VEC_PUSH(p, ((struct pollfd){ .fd = m->clients.v[i]->fd, .events = POLLIN }));
-		size_t nclients = m->clients.n;
+		size_t nclients = m->clients.n, plug0 = p.n;
+		for (size_t i = 0; i < m->g.n_plugs; i++) {
+			int fds[NICPLUG_SIDES];
+			nicplug_fds(m->g.plugs[i], fds);
+			for (int s = 0; s < NICPLUG_SIDES; s++)
+				VEC_PUSH(p, ((struct pollfd){ .fd = fds[s], .events = POLLIN }));
+		}
+		size_t nplugs = m->g.n_plugs;
 		int n = poll(p.v, p.n, tmo);
 		now = mono_now();
+		/* the NICs first: frames should not wait behind the rest */
+		for (size_t i = 0; n > 0 && i < nplugs; i++)
+			for (int s = 0; s < NICPLUG_SIDES; s++)
+				if (p.v[plug0 + i * NICPLUG_SIDES + s].revents &&
+				    nicplug_forward(m->g.plugs[i], s) == -ENOTCONN)
+					console_log(m, "[monitor] %s: the switch closed its port; the NIC carries "
+						    "nothing more", nicplug_dev(m->g.plugs[i]));
 		if (n > 0 && (p.v[2].revents & (POLLIN | POLLHUP | POLLERR)) && m->ctl >= 0) {
 			long r = frame_read_fd(&m->rd, m->ctl);
 			struct frame f;

@@ -2,10 +2,12 @@
  * lightest kind.
  *
  * Each host gets a namespace "tb-TESTBED-HOST" (recorded before it is
- * made), one vde_plug2tap per NIC started inside it (the TAP is named ethN
- * there and joined to the segment's vde_switch), and tbinit as supervisor:
- * the same init as the other kinds, minus mounts and modules, in its own
- * UTS namespace for the hostname.  The console is a pty running a shell.
+ * made), one TAP per NIC made inside it (named ethN there) and joined to
+ * the segment's vde_switch by the monitor itself (nicplug.h: no process per
+ * NIC), and tbinit as supervisor: the same init as the other kinds, minus
+ * mounts and modules, in its own UTS namespace for the hostname.  The
+ * console is a pty; tbinit starts a shell on it when a console is first
+ * attached (most hosts never get one).
  *
  * A host with no IPv6 address in the plan gets no IPv6 link-local address
  * either (addr_gen_mode "none" in its namespace before its TAPs exist; IPv6
@@ -15,8 +17,8 @@
 #include "guest.h"
 #include "log.h"
 #include "netns.h"
+#include "nicplug.h"
 #include "procinfo.h"
-#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,10 +51,18 @@ static int has_ipv6(const struct hostcfg *c)
 	return 0;
 }
 
+static void close_plugs(struct guest_ctx *g)
+{
+	for (size_t i = 0; i < g->n_plugs; i++)
+		nicplug_close(g->plugs[i]);
+	free(g->plugs);
+	g->plugs = NULL;
+	g->n_plugs = 0;
+}
+
 static int netns_prepare(struct guest_ctx *g)
 {
-	int rc, fd, log;
-	char *logp;
+	int rc, fd;
 
 	free(g->netns);
 	g->netns = ns_name(g->hostdir);
@@ -75,33 +85,18 @@ static int netns_prepare(struct guest_ctx *g)
 	fd = netns_open(g->netns);
 	if (fd < 0)
 		return fd;
-	logp = xasprintf("%s/console.log", g->hostdir);
-	log = open(logp, O_WRONLY | O_APPEND | O_CLOEXEC);
-	free(logp);
-	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	/* the TAPs live in the recorded namespace and in this process's
+	 * descriptors only: nothing else to record */
+	close_plugs(g);
+	g->plugs = xcalloc(g->cfg->nics.n ? g->cfg->nics.n : 1, sizeof(*g->plugs));
 	for (size_t i = 0; rc == 0 && i < g->cfg->nics.n; i++) {
-		const char *argv[] = { "vde_plug2tap", "-s", g->cfg->nics.v[i].sw, g->cfg->nics.v[i].dev, NULL };
-		struct spawn_fd fds[] = { { nul, 0 }, { log, 1 }, { log, 2 } };
-		struct spawn_opts so = { .fds = fds, .n_fds = 3, .netns_fd = fd, .new_pgrp = 1,
-					 .pdeathsig = SIGKILL };
-		struct spawn_child c;
-		uint64_t st = 0;
-		rc = spawn_start(argv, &so, &c);
-		if (rc < 0)
-			break;
-		if (proc_starttime(c.pid, &st) < 0 ||
-		    (rc = guest_record(g->hostdir, "plug %d %llu", (int)c.pid, (unsigned long long)st)) < 0) {
-			spawn_abort(&c);
-			rc = rc < 0 ? rc : -ESRCH;
-			break;
-		}
-		rc = spawn_release(&c);
+		rc = nicplug_open(g->cfg->nics.v[i].sw, g->cfg->nics.v[i].dev, fd, &g->plugs[i]);
+		if (rc == 0)
+			g->n_plugs++;
 	}
 	close(fd);
-	if (log >= 0)
-		close(log);
-	if (nul >= 0)
-		close(nul);
+	if (rc < 0)
+		close_plugs(g);
 	return rc;
 }
 
@@ -145,6 +140,7 @@ static int testbed_going_down(const char *hostdir)
 
 static void netns_cleanup(struct guest_ctx *g)
 {
+	close_plugs(g);
 	if (!g->netns)
 		return;
 	/* what is left in the namespace: found by reading all of /proc, unless

@@ -1,8 +1,11 @@
 # testbed/ — the CLI.  Everything but main.c goes into libtestbed.a so that
 # unit tests and fuzz targets link the same code.
-testbed_SRCS := $(filter-out testbed/main.c,$(wildcard testbed/*.c))
+testbed_SRCS := $(filter-out testbed/main.c testbed/monitor_main.c,$(wildcard testbed/*.c))
 $(eval $(call archive,testbed,$(testbed_SRCS)))
 $(eval $(call program,testbed,testbed/main.c,testbed tb,$(NL_LIBS) $(PCAP_LIBS) $(VDE_LIBS) -lpthread -lm))
+# a host's monitor, spawned by up (guest.c): its own small program, so that
+# each exec loads libvdeplug and libc, not libpcap's dozen libraries
+$(eval $(call program,testbed-monitor,testbed/monitor_main.c,testbed tb,$(VDE_LIBS)))
 
 # The topology parser and planner (h1): unit tests, fuzz target, benchmark.
 $(eval $(call unittest,test_topo,tests/unit/test_topo.c,testbed tb,$(NL_LIBS)))

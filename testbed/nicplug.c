@@ -1,0 +1,171 @@
+/* nicplug — see nicplug.h. */
+#include "nicplug.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libvdeplug.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Frames moved per readable event and side: enough to empty a burst in
+ * one go, few enough that the monitor's other descriptors (console,
+ * control line, clients, other NICs) still get their turn. */
+#define BATCH 64
+/* An Ethernet frame as a TAP delivers it (IFF_NO_PI): header and the
+ * largest MTU a TAP accepts, with room to spare. */
+#define FRAME_MAX 65550
+
+struct nicplug {
+	char dev[IFNAMSIZ];
+	int tap;
+	VDECONN *vde;
+	int closed;               /* the switch closed the port */
+	uint64_t to_switch, to_tap, dropped;
+};
+
+/* A TAP named DEV in the namespace of NETNS_FD, nonblocking. */
+static int tap_open(const char *dev, int netns_fd)
+{
+	struct ifreq ifr = { 0 };
+	int self, fd, rc = 0;
+
+	if (strlen(dev) >= IFNAMSIZ)
+		return -ENAMETOOLONG;
+	/* TUNSETIFF makes the device in the namespace of the calling
+	 * thread; after that the descriptor works from anywhere */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		rc = -errno;
+		close(self);
+		return rc;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		strcpy(ifr.ifr_name, dev);
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+			rc = -errno;
+			close(fd);
+		}
+	}
+	if (setns(self, CLONE_NEWNET) < 0 && rc == 0) {
+		rc = -errno;
+		close(fd);
+	}
+	close(self);
+	return rc < 0 ? rc : fd;
+}
+
+int nicplug_open(const char *switch_dir, const char *dev, int netns_fd, struct nicplug **out)
+{
+	struct nicplug *p;
+	int rc, fl;
+
+	*out = NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->tap = -1;
+	rc = tap_open(dev, netns_fd);
+	if (rc < 0)
+		goto fail;
+	p->tap = rc;
+	strcpy(p->dev, dev);
+	char *url = xasprintf("vde://%s", switch_dir);
+	errno = 0;
+	p->vde = vde_open(url, "testbed-nic", NULL);
+	free(url);
+	if (!p->vde) {
+		rc = errno ? -errno : -EIO;
+		goto fail;
+	}
+	fl = fcntl(vde_datafd(p->vde), F_GETFL);
+	if (fl < 0 || fcntl(vde_datafd(p->vde), F_SETFL, fl | O_NONBLOCK) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	nicplug_close(p);
+	return rc;
+}
+
+void nicplug_fds(const struct nicplug *p, int fds[NICPLUG_SIDES])
+{
+	fds[NICPLUG_TAP] = p->closed ? -1 : p->tap;
+	fds[NICPLUG_SWITCH] = p->closed ? -1 : vde_datafd(p->vde);
+	fds[NICPLUG_SWITCH_CTL] = p->closed ? -1 : vde_ctlfd(p->vde);
+}
+
+int nicplug_forward(struct nicplug *p, enum nicplug_side side)
+{
+	static char buf[FRAME_MAX];     /* the monitor is one thread */
+	ssize_t n;
+
+	if (p->closed)
+		return 0;         /* said once already */
+	if (side == NICPLUG_SWITCH_CTL) {
+		/* the switch says nothing on this line after the handshake:
+		 * readable means it closed the port (or quit) */
+		n = read(vde_ctlfd(p->vde), buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			p->closed = 1;
+			return -ENOTCONN;
+		}
+		return 0;
+	}
+	for (int i = 0; i < BATCH; i++) {
+		if (side == NICPLUG_TAP) {
+			n = read(p->tap, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (vde_send(p->vde, buf, (size_t)n, 0) == n)
+				p->to_switch++;
+			else
+				p->dropped++;      /* the switch's queue is full */
+		} else {
+			n = vde_recv(p->vde, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n <= 0)
+				break;
+			if (write(p->tap, buf, (size_t)n) == n)
+				p->to_tap++;
+			else
+				p->dropped++;      /* the TAP is down or its queue full */
+		}
+	}
+	return 0;
+}
+
+void nicplug_counters(const struct nicplug *p, uint64_t *to_switch, uint64_t *to_tap,
+		      uint64_t *dropped)
+{
+	*to_switch = p->to_switch;
+	*to_tap = p->to_tap;
+	*dropped = p->dropped;
+}
+
+const char *nicplug_dev(const struct nicplug *p)
+{
+	return p->dev;
+}
+
+void nicplug_close(struct nicplug *p)
+{
+	if (!p)
+		return;
+	if (p->vde)
+		vde_close(p->vde);
+	if (p->tap >= 0)
+		close(p->tap);
+	free(p);
+}
