@@ -51,7 +51,14 @@ fi
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$SECONDS
 id=$(printf '%x' $$ | tail -c 5)
-NSA=tbbn${id}a NSB=tbbn${id}b
+NSA=tbbn${id}a NSB=tbbn${id}b NSP=tbbn${id}p
+# Unix datagram queue length of the namespaces the scenes run in (BENCH_QLEN,
+# default 256, as `testbed up` sets in a testbed's namespace; 10 is the
+# kernel's default).  Each hop (plug -> switch -> link -> switch -> plug)
+# is a Unix datagram socket, and a full one makes its sender drop the frame
+# (vde_switch) or wait: with 10 frames per hop the plumbing lost frames of
+# TCP bursts that no link was asked to lose.
+QLEN=${BENCH_QLEN:-256}
 WORK=$(mktemp -d /tmp/tbbenchemu.XXXXXX)
 PIDS=()
 NETNS=()
@@ -67,6 +74,17 @@ wait_for() {
 		sleep 0.02
 	done
 }
+
+# ns_add NS: a namespace of the benchmark, lo up, Unix datagram queues of QLEN
+ns_add() {
+	ip netns add "$1" || return 1
+	NETNS+=("$1")
+	ip -n "$1" link set lo up &&
+		ip netns exec "$1" sysctl -qw "net.unix.max_dgram_qlen=$QLEN"
+}
+# "${INP[@]}" CMD...: run CMD in the plumbing namespace (switches, links,
+# guests); an array, not a function, so that `... &` gives CMD's own PID
+INP=(ip netns exec "$NSP")
 
 stop_pid() {
 	local p=$1
@@ -84,6 +102,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+ns_add "$NSP" || { log "cannot make the plumbing namespace $NSP"; exit 1; }
 
 sc() { awk -v x="$1" -v s="$SCALE" 'BEGIN { v = int(x * s); if (v < 1) v = 1; print v }'; }
 
@@ -101,7 +120,7 @@ print(d)' "$@" 2>/dev/null || echo nan
 
 # start_switch NAME: a vde_switch daemon with its control dir in $WORK
 start_switch() {
-	vde_switch -s "$WORK/$1" -d -p "$WORK/$1.pid" </dev/null >/dev/null 2>&1 || return 1
+	"${INP[@]}" vde_switch -s "$WORK/$1" -d -p "$WORK/$1.pid" </dev/null >/dev/null 2>&1 || return 1
 	wait_for 5 test -s "$WORK/$1.pid" || return 1
 	PIDS+=("$(cat "$WORK/$1.pid")")
 	wait_for 5 test -S "$WORK/$1/ctl"
@@ -111,9 +130,7 @@ start_switch() {
 tap_ns() {
 	local ns=$1 sw=$2 addr=$3 mac=$4
 	if ! ip netns list | grep -qw "$ns"; then
-		ip netns add "$ns" || return 1
-		NETNS+=("$ns")
-		ip -n "$ns" link set lo up
+		ns_add "$ns" || return 1
 	fi
 	ip netns exec "$ns" vde_plug2tap -d -P "$WORK/$ns.plug.pid" -s "$WORK/$sw" tbt0 \
 		</dev/null >/dev/null 2>&1 || return 1
@@ -156,7 +173,7 @@ start_link() {
 	if [ "$kind" = emu ]; then
 		rm -f "$WORK/emu.ready"
 		rm -f "$WORK/emu.ctl"
-		"$EMU" --threads 1 --seed 1 $EMU_RT --ctl "$WORK/emu.ctl" --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
+		"${INP[@]}" "$EMU" --threads 1 --seed 1 $EMU_RT --ctl "$WORK/emu.ctl" --log "$WORK/emu.log" --ready-fd 3 "$a" "$b" "$@" \
 			3>"$WORK/emu.ready" </dev/null >>"$WORK/emu.out" 2>&1 &
 		LINK_PID=$!
 		PIDS+=("$LINK_PID")
@@ -180,7 +197,7 @@ start_link() {
 		local ua=$WORK/wf.a.url ub=$WORK/wf.b.url
 		echo "$a" >"$ua"; echo "$b" >"$ub"
 		rm -f "$WORK/wf.pid"
-		$WF_RT wirefilter -v "$ua:$ub" "${args[@]}" --daemon --pidfile "$WORK/wf.pid" \
+		"${INP[@]}" $WF_RT wirefilter -v "$ua:$ub" "${args[@]}" --daemon --pidfile "$WORK/wf.pid" \
 			</dev/null >>"$WORK/wf.out" 2>&1 || { tail -5 "$WORK/wf.out" >&2; return 1; }
 		wait_for 5 test -s "$WORK/wf.pid" || return 1
 		LINK_PID=$(cat "$WORK/wf.pid")
@@ -269,6 +286,9 @@ gen() {
 	local ns=$1 url=$2; shift 2
 	local pre=()
 	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	# timing runs: the sender real-time too (above the link), so that its
+	# time stamp and its send are not torn apart by other work
+	[ "${LINK_RT:-0}" = 1 ] && [ "${BENCH_RT:-1}" = 1 ] && pre+=(chrt -f 20)
 	"${pre[@]}" "$TBGEN" send "$url" "$@" >>"$WORK/gen.out" 2>&1
 }
 
@@ -322,7 +342,7 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms (real-time)
 	local k=$1
 	wait_for 10 ping_ok || { log "$k: no ping through the delayed scene"; return 1; }
 	sink "dlat_$k" "$NSB" udp://10.88.0.2:7002 --idle 1s --timeout 60s --expect 10ms
-	gen "$NSA" udp://10.88.0.2:7002 --count "$(sc 20000)" --rate 10000 --size 64
+	LINK_RT=1 gen "$NSA" udp://10.88.0.2:7002 --count "$(sc 20000)" --rate 10000 --size 64
 	sink_wait
 	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
@@ -392,7 +412,7 @@ direct() {
 NSQ=
 if want D; then
 	NSQ=tbbn${id}q
-	ip netns add "$NSQ" && NETNS+=("$NSQ") && ip netns exec "$NSQ" sysctl -qw net.unix.max_dgram_qlen=4096 ||
+	QLEN=4096 ns_add "$NSQ" ||
 		{ log "cannot make the sink namespace"; exit 1; }
 fi
 want D && for k in $KINDS; do
@@ -506,7 +526,7 @@ UML_PID=
 uml_boot() {
 	local name=$1 sw=$2 mac=$3; shift 3
 	mkdir -p "$WORK/uml.$name"
-	setarch -R linux mem=48M "umid=$name" "uml_dir=$WORK/uml.$name" rootfstype=hostfs \
+	"${INP[@]}" setarch -R linux mem=48M "umid=$name" "uml_dir=$WORK/uml.$name" rootfstype=hostfs \
 		"rootflags=$UML_ROOT" rw con=null ssl=null con0=null,fd:1 console=tty0 \
 		"eth0=vde,$WORK/$sw,$mac" init=/init.sh "$@" \
 		</dev/null >"$WORK/uml.$name.log" 2>&1 &
@@ -662,7 +682,8 @@ PY
 )
 {
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores, $(uname -r)),"
-	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")."
+	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")$( [ "$QLEN" != 256 ] && echo " with BENCH_QLEN=$QLEN")."
+	echo "Unix datagram queues of the scenes' namespaces: $QLEN frames (net.unix.max_dgram_qlen)."
 	echo "The run took $((SECONDS - START)) s; load average (1, 5, 15 min) $LOAD0 at its start and $(cut -d' ' -f1-3 /proc/loadavg) at its end."
 	if [ -x "$EMU" ]; then
 		c=$(git -C "$ROOT" log -1 --format=%h -- emulator 2>/dev/null)

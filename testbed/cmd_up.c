@@ -380,6 +380,13 @@ int cmd_up(int argc, char **argv)
 		log_err("cannot open the network namespace %s: %s", u.netns, strerror(-nsfd));
 		goto fail;
 	}
+	/* Every hop between guests, switches and wires is a Unix datagram
+	 * socket made in this namespace, and a full one drops the frame
+	 * (vde_switch) or stalls its sender: the kernel's default of 10 frames
+	 * lost TCP bursts that no link was asked to lose. */
+	int qrc = netns_sysctl(u.netns, "unix/max_dgram_qlen", NETNS_UNIX_QLEN);
+	if (qrc < 0)
+		log_warn("cannot deepen the Unix datagram queues of %s: %s", u.netns, strerror(-qrc));
 	for (size_t s = 0; s < p->n_segments; s++)
 		if (segment_start(state, p->segments[s].name, switch_ports(p, s), nsfd, &why) < 0) {
 			log_err("segment %s: %s", p->segments[s].name, why);

@@ -17,4 +17,10 @@ int netns_open(const char *name);
 int netns_sysctl(const char *name, const char *key, const char *value)
 	__attribute__((warn_unused_result));
 
+/* net.unix.max_dgram_qlen of the namespaces the testbed makes (a sysctl
+ * per namespace, taken by each socket when it is made): frames queued per
+ * Unix datagram socket, i.e. per hop between plug, switch and wire.  The
+ * kernel's default is 10. */
+#define NETNS_UNIX_QLEN "256"
+
 #endif

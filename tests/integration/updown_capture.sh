@@ -19,6 +19,10 @@ if ! out=$("$TB" up "$dir/t.topo" 2>&1); then
 	fail capture_up "$out"
 	exit 1
 fi
+# every hop (plug, switch, wire) is a Unix datagram socket in the testbed's
+# namespace: its queues are deeper than the kernel's 10 frames
+q=$(ip netns exec "tb-$name" cat /proc/sys/net/unix/max_dgram_qlen 2>&1)
+if [ "$q" = 256 ]; then ok up_deepens_unix_queues; else fail up_deepens_unix_queues "max_dgram_qlen '$q'"; fi
 pcap=/run/testbed/$name/capture/lan.pcap
 "$TB" exec "$name" h1 -- ping -n -c 3 -i 0.2 10.78.0.2 >/dev/null 2>&1
 "$TB" exec "$name" h1 -- ping -n -c 2 -i 0.2 10.79.0.2 >/dev/null 2>&1
