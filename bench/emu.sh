@@ -26,7 +26,10 @@
 # Environment: TB_BUILD (build tree, default build), BENCH_SCALE (multiplies
 # every duration/count, default 1; 0.3 for a quick look), BENCH_DOCS=1
 # (also replace the "## Network emulator" section of docs/benchmarks.md with
-# bench/emu-doc.md followed by the table).
+# bench/emu-doc.md followed by the table), BENCH_QLEN (Unix datagram queue
+# length of the scenes' namespaces, default 256 as in `testbed up`),
+# BENCH_KEEP=DIR (keep scene U's guest outputs: iperf3, ping, TCP buffers,
+# the client's /proc/net/dev and /proc/net/snmp).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TB_BUILD:-build}
@@ -493,11 +496,11 @@ ip link set eth0 up
 # a 48 MB guest sizes its TCP buffers from its memory (max ~300 KB), below
 # the bandwidth-delay product at 20 ms RTT: raise them so that the window
 # does not cap the delayed runs (values before and after go to /out)
-cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem >"/out/$bench_tag.$bench_role.tcpbuf"
+cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >"/out/$bench_tag.$bench_role.tcpbuf"
 if [ "${bench_bufs:-}" = big ]; then
 	echo "4096 131072 2097152" >/proc/sys/net/ipv4/tcp_rmem
 	echo "4096 16384 2097152" >/proc/sys/net/ipv4/tcp_wmem
-	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem >>"/out/$bench_tag.$bench_role.tcpbuf"
+	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >>"/out/$bench_tag.$bench_role.tcpbuf"
 fi
 if [ "$bench_role" = server ]; then
 	iperf3 -s >/dev/null 2>&1 &
@@ -514,6 +517,7 @@ i=0
 until iperf3 -c "$bench_peer" -t "$bench_secs" -O 1 -J >"/out/$bench_tag.json.tmp" 2>&1; do
 	i=$((i + 1)); [ $i -gt 20 ] && break; sleep 1
 done
+cat /proc/net/dev /proc/net/snmp >"/out/$bench_tag.client.net" 2>&1
 mv "/out/$bench_tag.json.tmp" "/out/$bench_tag.json"
 poweroff -f
 EOF
@@ -559,6 +563,8 @@ scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
 	stop_link
 	cp "$out/$tag.json" "$WORK/$tag.iperf" 2>/dev/null
 	cp "$out/$tag.ping" "$WORK/$tag.ping" 2>/dev/null
+	cp "$out/$tag.client.net" "$WORK/$tag.client.net" 2>/dev/null
+	[ -n "${BENCH_KEEP:-}" ] && cp "$out/$tag".* "$BENCH_KEEP/" 2>/dev/null
 	[ -f "$out/$tag.client.tcpbuf" ] && log "scene U $tag: client tcp_rmem/tcp_wmem: $(tr '\n' ' ' <"$out/$tag.client.tcpbuf")"
 	return 0
 }
