@@ -50,6 +50,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
+#include <linux/if_link.h>
+#include <netlink/errno.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 
 enum child_kind { CH_PROG, CH_EXEC, CH_SHELL };
 
@@ -212,6 +216,27 @@ static int wait_ifindex(struct nl_sock *sk, const char *dev)
 	return idx;
 }
 
+/* addr_gen_mode "none" on DEV, through netlink (IFLA_INET6_ADDR_GEN_MODE)
+ * before it is up.  A netns host does not go through /proc/sys: every
+ * namespace adds its own dentries of the same names there (conf/eth0, ...),
+ * all in one hash chain, so each lookup walked one per namespace: O(N^2)
+ * for N hosts.  A guest with a kernel of its own writes its /proc/sys.
+ * 0 or a negative libnl error. */
+static int link_no_link_local(struct nl_sock *sk, const char *dev)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int rc = rtnl_link_get_kernel(sk, 0, dev, &link);
+	if (rc < 0)
+		return rc;
+	change = rtnl_link_alloc();
+	rc = change ? rtnl_link_inet6_set_addr_gen_mode(change, IN6_ADDR_GEN_MODE_NONE) : -NLE_NOMEM;
+	if (rc == 0)
+		rc = rtnl_link_change(sk, link, change, 0);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return rc;
+}
+
 static int setup_network(void)
 {
 	struct nl_sock *sk;
@@ -239,10 +264,15 @@ static int setup_network(void)
 			bad = 1;
 			continue;
 		}
-		char agm[128];
-		snprintf(agm, sizeof(agm), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", dev);
-		if (!v6 && access(agm, W_OK) == 0)
-			write_sysctl(agm, "1");
+		if (!v6 && !pid1) {
+			if ((rc = link_no_link_local(sk, dev)) < 0)
+				msg("%s: cannot turn its IPv6 link-local address off: %s", dev, nl_geterror(rc));
+		} else if (!v6) {
+			char agm[128];
+			snprintf(agm, sizeof(agm), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", dev);
+			if (access(agm, W_OK) == 0)
+				write_sysctl(agm, "1");
+		}
 		if ((rc = tbnl_link_up(sk, dev)) < 0)
 			msg("%s up: %s", dev, strerror(-rc)), bad = 1;
 	}

@@ -10,8 +10,8 @@
  * attached (most hosts never get one).
  *
  * A host with no IPv6 address in the plan gets no IPv6 link-local address
- * either (addr_gen_mode "none" in its namespace before its TAPs exist; IPv6
- * itself stays on).  Otherwise each new interface sends DAD, MLD and
+ * either (tbinit sets addr_gen_mode "none" on each NIC through netlink
+ * before it brings it up; IPv6 itself stays on).  Otherwise each new interface sends DAD, MLD and
  * router solicitations, which the switch floods to every port: with N hosts
  * on a segment that was N^2 packets, most of the CPU of a 1,000-host `up`. */
 #include "guest.h"
@@ -43,14 +43,6 @@ static char *ns_name(const char *hostdir)
 	return name;
 }
 
-static int has_ipv6(const struct hostcfg *c)
-{
-	for (size_t i = 0; i < c->addrs.n; i++)
-		if (strchr(c->addrs.v[i].cidr, ':'))
-			return 1;
-	return 0;
-}
-
 static void close_plugs(struct guest_ctx *g)
 {
 	for (size_t i = 0; i < g->n_plugs; i++)
@@ -78,10 +70,6 @@ static int netns_prepare(struct guest_ctx *g)
 	}
 	if (rc < 0)
 		return rc;
-	if (!has_ipv6(g->cfg) &&
-	    (rc = netns_sysctl(g->netns, "ipv6/conf/default/addr_gen_mode", "1")) < 0 && rc != -ENOENT)
-		return rc;         /* -ENOENT: a kernel without IPv6 */
-	rc = 0;
 	fd = netns_open(g->netns);
 	if (fd < 0)
 		return fd;
