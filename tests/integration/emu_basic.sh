@@ -92,7 +92,7 @@ for cmd in "bogus" "wire set w0 delay=fast" "wire set nosuch delay=1ms" "rule ad
 	out=$(ctl $cmd 2>&1) && { bad=1; echo "  '$cmd' was accepted: $out"; }
 	case $out in error:*) ;; *) bad=1; echo "  '$cmd' gave: $out" ;; esac
 done
-printf 'wire \001\377 add\n' | timeout 5 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.shutdown(socket.SHUT_WR); print(s.recv(4096).decode(errors="replace"))' "$dir/ctl" | grep -q '^error:' || bad=1
+printf 'wire \001\377 add\n' | timeout 30 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read()); s.shutdown(socket.SHUT_WR); print(s.recv(4096).decode(errors="replace"))' "$dir/ctl" | grep -q '^error:' || bad=1
 [ $bad = 0 ] && ctl list >/dev/null && kill -0 "$emu_pid" && ok emu_bad_commands \
 	|| fail emu_bad_commands "a bad command was not answered with an error, or the daemon died"
 
