@@ -104,6 +104,25 @@ static void hold_namespaces(const char *hostdir, held_vec *out, rec_vec *procs)
 	fclose(f);
 }
 
+/* SIGKILL the switches recorded in STATE/objects ("switch PID START"). */
+static void kill_switches(const char *state_dir)
+{
+	char *path = xasprintf("%s/objects", state_dir), line[512];
+	FILE *f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char what[32];
+		int pid;
+		unsigned long long start;
+		if (sscanf(line, "%31s %d %llu", what, &pid, &start) == 3 && pid > 0 &&
+		    !strcmp(what, "switch") && proc_alive(pid, start))
+			kill(pid, SIGKILL);
+	}
+	fclose(f);
+}
+
 /* Kill what is left in the held namespaces, from one new snapshot. */
 static void sweep_namespaces(const struct proc_snap *snap, held_vec *held)
 {
@@ -157,6 +176,10 @@ int teardown(const char *state_dir, unsigned jobs, int64_t halt_timeout_ns)
 	if (mfd >= 0)
 		close(mfd);
 	free(marker);
+	/* the switches go first: vde_switch polls all its ports on every
+	 * event, so N hosts leaving one by one cost it O(N^2) (most of its
+	 * CPU in a 2,000-host down); halting a host needs no network */
+	kill_switches(state_dir);
 	j.dirs = dirs.v;
 	j.n = dirs.n;
 	if (jobs < 1)
