@@ -50,27 +50,35 @@ const char *guest_state_name(enum guest_state s)
 	return names[s];
 }
 
+static char images_dir[PATH_MAX + 16];
+
+static void find_images_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		strcpy(images_dir, "build/images");
+		return;
+	}
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;                   /* BUILD/bin */
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;                   /* BUILD */
+	snprintf(images_dir, sizeof(images_dir), "%s/images", exe);
+}
+
 const char *guest_images_dir(void)
 {
-	static char dir[PATH_MAX + 16];
+	/* once: up's boot threads ask at the same time */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const char *env = getenv("TB_IMAGES");
 	if (env && *env)
 		return env;
-	if (!dir[0]) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n < 0)
-			return "build/images";
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;                   /* BUILD/bin */
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;                   /* BUILD */
-		snprintf(dir, sizeof(dir), "%s/images", exe);
-	}
-	return dir;
+	pthread_once(&once, find_images_dir);
+	return images_dir;
 }
 
 char *guest_state_dir(const char *testbed)
