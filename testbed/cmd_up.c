@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "emuctl.h"
 #include "experiment.h"
+#include "fsutil.h"
 #include "segcapture.h"
 #include "guest.h"
 #include "log.h"
@@ -142,29 +143,6 @@ static unsigned switch_ports(const struct plan *p, size_t seg)
 		n += (p->wires[w].seg_a == seg) + (p->wires[w].seg_b == seg);
 	n += 8;
 	return n < 32 ? 32 : n;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "re"), *out;
-	char buf[65536];
-	size_t n;
-	int rc = 0;
-	if (!in)
-		return -errno;
-	out = fopen(to, "we");
-	if (!out) {
-		rc = -errno;
-		fclose(in);
-		return rc;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			rc = -EIO;
-	fclose(in);
-	if (fclose(out) != 0 && !rc)
-		rc = -EIO;
-	return rc;
 }
 
 static unsigned default_jobs(const struct plan *p)
@@ -352,7 +330,7 @@ int cmd_up(int argc, char **argv)
 	{
 		char *copy = xasprintf("%s/topology.topo", state), *ovp = xasprintf("%s/overrides", state);
 		FILE *f;
-		int crc = copy_file(file, copy);
+		int crc = fs_copy_file(file, copy);
 		if (crc < 0)
 			log_warn("cannot keep a copy of %s in %s: %s", file, state, strerror(-crc));
 		if ((f = fopen(ovp, "we"))) {

@@ -1,6 +1,7 @@
 /* run — see run.h. */
 #include "run.h"
 #include "experiment.h"
+#include "fsutil.h"
 #include "guest.h"
 #include "json.h"
 #include "log.h"
@@ -42,32 +43,6 @@ static int run_child(char *const *argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = 0;
-	char buf[65536];
-	ssize_t n;
-	if (in < 0)
-		return -errno;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		rc = -errno;
-		close(in);
-		return rc;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			rc = -EIO;
-			break;
-		}
-	if (n < 0)
-		rc = -errno;
-	close(in);
-	if (close(out) < 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
 /* Copy the regular files of FROM into TO (created), recursing into
  * directories; KEEP, when set, chooses the files by name.  Counts what
  * could not be copied. */
@@ -91,7 +66,7 @@ static size_t copy_tree(const char *from, const char *to, int (*keep)(const char
 			if (S_ISDIR(st.st_mode))
 				bad += copy_tree(f, t, keep);
 			else if (S_ISREG(st.st_mode) && (!keep || keep(e->d_name)))
-				bad += copy_file(f, t) < 0;
+				bad += fs_copy_file(f, t) < 0;
 		}
 		free(f);
 		free(t);
@@ -136,7 +111,7 @@ static void keep_results(const struct plan *p, const char *state, const char *ou
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
 		char *f = xasprintf("%s/%s", state, top[i]), *t = xasprintf("%s/%s", out, top[i]);
 		if (access(f, F_OK) == 0)
-			bad += copy_file(f, t) < 0;
+			bad += fs_copy_file(f, t) < 0;
 		free(f);
 		free(t);
 	}

@@ -2,3 +2,4 @@
 # module.mk, built here too).
 $(eval $(call unittest,test_units,tests/unit/test_units.c,tb))
 $(eval $(call unittest,test_impair,tests/unit/test_impair.c,tb))
+$(eval $(call unittest,test_fsutil,tests/unit/test_fsutil.c,tb))

@@ -1,0 +1,76 @@
+/* Unit tests of lib/fsutil: a copy is byte for byte, replaces what was
+ * there, and failures come back as -errno. */
+#include "tests/check.h"
+#include "fsutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/tbfsutilXXXXXX";
+
+static void put(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+static size_t get(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap, f) : 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+TEST(copies_every_byte_over_several_buffers)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	size_t len = 200000;     /* more than one 64 KiB read */
+	char *data = malloc(len), *back = malloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (char)(i * 131 + (i >> 9));
+	put(a, data, len);
+	CHECK_EQ_INT(fs_copy_file(a, b), 0);
+	CHECK_EQ_U64(get(b, back, len + 1), len);
+	CHECK(memcmp(data, back, len) == 0);
+	/* a shorter source replaces the whole file */
+	put(a, "xyz", 3);
+	CHECK_EQ_INT(fs_copy_file(a, b), 0);
+	CHECK_EQ_U64(get(b, back, len + 1), 3);
+	CHECK(memcmp(back, "xyz", 3) == 0);
+	free(data);
+	free(back);
+}
+
+TEST(errors_are_negative_errno)
+{
+	char a[512], b[512];
+	snprintf(a, sizeof(a), "%s/missing", dir);
+	snprintf(b, sizeof(b), "%s/out", dir);
+	CHECK_EQ_INT(fs_copy_file(a, b), -ENOENT);
+	CHECK(access(b, F_OK) < 0);     /* nothing made for a missing source */
+	snprintf(a, sizeof(a), "%s/a", dir);
+	put(a, "1", 1);
+	snprintf(b, sizeof(b), "%s/no/such/dir", dir);
+	CHECK_EQ_INT(fs_copy_file(a, b), -ENOENT);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	int rc = run_tests();
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "%s/a", dir); unlink(cmd);
+	snprintf(cmd, sizeof(cmd), "%s/b", dir); unlink(cmd);
+	rmdir(dir);
+	return rc;
+}
