@@ -128,7 +128,8 @@ struct worker {
 	VEC(struct port *) down;    /* ports waiting to reconnect */
 	VEC(struct port *) dirty;   /* ports with a backlog to send this round */
 	mono_ns armed;
-	mono_ns wake_est;           /* how late timer wake-ups come (--spin auto) */
+	mono_ns wake_est;           /* how late timer wake-ups come, high end (--spin auto) */
+	mono_ns wake_typ;           /* ... and typically (a running mean) */
 	mono_ns win_start, spun;    /* busy-polling done in the current window */
 	mono_ns spin_since;         /* polling since then, or 0 */
 	pthread_mutex_t qmu;
@@ -817,32 +818,40 @@ static void learn_wake(struct worker *wk, mono_ns ov)
 		wk->wake_est += (ov - wk->wake_est) / 4;
 	else
 		wk->wake_est -= (wk->wake_est - ov) / 64;
+	wk->wake_typ += (ov - wk->wake_typ) / 16;
 }
 
 /* How long before a deadline to wake: fixed (--spin DURATION) or the
- * learned wake-up delay with a margin, at most the --spin cap. */
-static mono_ns spin_lead(struct worker *wk)
+ * learned wake-up delay with a margin (FULL), or only its typical value
+ * (once the full lead has used its share of the window), at most the
+ * --spin cap. */
+static mono_ns spin_lead(struct worker *wk, int full)
 {
 	const struct emu_opts *o = &wk->emu->o;
 	if (!o->spin_auto)
 		return o->spin_ns;
-	mono_ns lead = wk->wake_est + wk->wake_est / 2 + 5 * NS_PER_US;
+	mono_ns lead = full ? wk->wake_est + wk->wake_est / 2 + 5 * NS_PER_US : wk->wake_typ;
 	return lead < o->spin_ns ? lead : o->spin_ns;
 }
 
 /* Arm the timer for the next event, SPIN early (the rest is busy-polled:
  * timer wake-ups on a loaded or virtual machine are late by tens of us).
  * Returns 1 when the next event is so close that the loop should poll. */
-/* Busy-polling is held to SPIN_DUTY of each SPIN_WINDOW: when deadlines
+/* Busy-polling is held to a share of each SPIN_WINDOW: when deadlines
  * come faster than timer wake-ups (10,000 frames/s with ~100 us wake-up
  * delays) the loop would otherwise poll without end, and a SCHED_FIFO
- * thread that never sleeps is stopped by the kernel's RT throttling
- * (sched_rt_runtime_us: 50 ms of every second), which is far worse for
- * timing than sleeping on the timer for the rest of the window. */
-#define SPIN_WINDOW (100 * NS_PER_MS)
-#define SPIN_DUTY_PCT 80
+ * thread that never sleeps starves the ordinary tasks of its CPU until the
+ * kernel's fair server runs them anyway (up to 50 ms of every second, in
+ * one piece), which is far worse for timing than sleeping now and then.
+ * The full lead may poll SPIN_FULL_PCT of the window; after that the loop
+ * wakes only the typical wake-up delay early (so a wake-up lands near the
+ * deadline instead of ~50 us after it), up to SPIN_MAX_PCT in all. */
+#define SPIN_WINDOW (20 * NS_PER_MS)
+#define SPIN_FULL_PCT 75
+#define SPIN_MAX_PCT 90
 
-static int spin_allowed(struct worker *wk, mono_ns now)
+/* The lead allowed now: full, typical or none. */
+static mono_ns spin_budget(struct worker *wk, mono_ns now)
 {
 	if (wk->spin_since) {
 		wk->spun += now - wk->spin_since;
@@ -852,13 +861,17 @@ static int spin_allowed(struct worker *wk, mono_ns now)
 		wk->win_start = now;
 		wk->spun = 0;
 	}
-	return wk->spun < SPIN_WINDOW * SPIN_DUTY_PCT / 100;
+	if (wk->spun < SPIN_WINDOW * SPIN_FULL_PCT / 100)
+		return spin_lead(wk, 1);
+	if (wk->spun < SPIN_WINDOW * SPIN_MAX_PCT / 100)
+		return spin_lead(wk, 0);
+	return 0;
 }
 
 static int arm_timer(struct worker *wk, mono_ns now)
 {
 	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
-	mono_ns spin = spin_allowed(wk, now) ? spin_lead(wk) : 0;
+	mono_ns spin = spin_budget(wk, now);
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
@@ -1573,6 +1586,7 @@ int emu_create(const struct emu_opts *o, struct emu **out)
 		wk->id = i;
 		wk->armed = INT64_MAX;
 		wk->wake_est = 50 * NS_PER_US;
+		wk->wake_typ = 50 * NS_PER_US;
 		pool_init(&wk->pool, o->pool_frames);
 		pthread_mutex_init(&wk->qmu, NULL);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
