@@ -29,7 +29,7 @@
 # bench/emu-doc.md followed by the table), BENCH_QLEN (Unix datagram queue
 # length of the scenes' namespaces, default 256 as in `testbed up`),
 # BENCH_KEEP=DIR (keep scene U's guest outputs: iperf3, ping, TCP buffers,
-# the client's /proc/net/dev and /proc/net/snmp).
+# both guests' /proc/net/dev and /proc/net/snmp).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TB_BUILD:-build}
@@ -503,7 +503,8 @@ if [ "${bench_bufs:-}" = big ]; then
 	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >>"/out/$bench_tag.$bench_role.tcpbuf"
 fi
 if [ "$bench_role" = server ]; then
-	iperf3 -s >/dev/null 2>&1 &
+	# one test, then the receiving guest's counters (where frames were lost)
+	{ iperf3 -s -1 >/dev/null 2>&1; cat /proc/net/dev /proc/net/snmp /proc/net/softnet_stat >"/out/$bench_tag.server.net" 2>&1; } &
 	echo up >"/out/$bench_tag.server"
 	while :; do sleep 3600; done
 fi
