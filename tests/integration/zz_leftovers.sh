@@ -7,7 +7,7 @@ ns=$(ip netns list 2>/dev/null | awk '$1 ~ /^tb/ {print $1}' | tr "\n" " ")
 # processes of the last test may still be on their way out (a UML guest
 # takes a moment to exit after its halt): give them a deadline
 leftover_procs() {
-	ps -eo pid=,comm= | awk '$2 ~ /^(vde_switch|vde_plug|vde_plug2tap|wirefilter|linux|qemu-system-x86|testbed|testbed-emu|appliance|ispd|centerd|agents-relay|tbgen|tbinit)$/ {print $1"("$2")"}' | tr '\n' ' '
+	ps -eo pid=,comm= | awk '$2 ~ /^(vde_switch|vde_plug|vde_plug2tap|wirefilter|linux|qemu-system-x86|testbed|testbed-emu|testbed-monitor|appliance|ispd|centerd|agents-relay|tbgen|tbinit)$/ {print $1"("$2")"}' | tr '\n' ' '
 }
 no_procs_left() { [ -z "$(leftover_procs)" ]; }
 wait_for 15 no_procs_left
