@@ -324,6 +324,16 @@ scene_taps() {  # scene_taps KIND: measure over the current TAP scene
 	gen "$NSA" udp://10.88.0.2:7000 --count "$(sc 600000)" --size 64
 	sink_wait
 	put "${pfx}_udp64_fps" "$k" "$(jget "$WORK/udp_$k.tb" fps)"
+	# where the frames that did not arrive were lost: sent, through the
+	# link (testbed-emu's counters), received
+	put "${pfx}_udp64_rcvd" "$k" "$(jget "$WORK/udp_$k.tb" unique)"
+	if [ "$k" = emu ]; then
+		link_stats emu "udp_$k"
+		put "${pfx}_udp64_link_in_out" emu "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["wires"][0]["a2b"]
+print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
+	fi
 	# one-way delay of the path at 10,000 frames/s
 	sink "lat_$k" "$NSB" udp://10.88.0.2:7001 --idle 1s --timeout 60s
 	gen "$NSA" udp://10.88.0.2:7001 --count "$(sc 20000)" --rate 10000 --size 64
