@@ -75,3 +75,42 @@ TMO=2s run big 100 2000
 m=$(counter big malformed)
 [ "$(field big received)" = 0 ] && [ "${m:-0}" -ge 100 ] && grep -q 'dropped a frame of 1524 or more bytes' "$dir/big/emu.log" \
 	&& ok emu_frames_too_long || fail emu_frames_too_long "received $(field big received), malformed ${m:-?}"
+
+# A receiver that is not scheduled for a while does not make the link late:
+# the link hands frames over on time (its ports' send buffers are deep) and
+# they wait in the receiver's queue.  The sink, in a namespace whose Unix
+# datagram queues hold 8192 frames, is stopped for 300 ms while 10,000
+# frames/s cross a delay=10ms link; none may leave the link 65 ms late or
+# more.  (With the kernel's 208 KiB send buffer, about 300 frames, the
+# frames behind the stop left up to ~270 ms late.)
+ns=$(tb_unique tbq)
+ip netns add "$ns" && on_exit ip netns del "$ns"
+ip netns exec "$ns" sysctl -qw net.unix.max_dgram_qlen=8192
+d=$dir/stall
+mkdir "$d"
+"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 \
+	"ptp://$d/a" "ptp://$d/b" delay=10ms 3>"$d/ready" &
+ep=$!
+on_exit kill "$ep"
+wait_for 10 grep -q ready "$d/ready"
+ip netns exec "$ns" "$GEN" recv "ptp://$d/b" --idle 1s --timeout 30s --ready-fd 3 3>"$d/rready" \
+	>"$dir/stall.json" 2>"$d/recv.err" &
+rp=$!
+wait_for 5 test -s "$d/rready"
+"$GEN" send "ptp://$d/a" --count 6000 --size 64 --rate 10000 >/dev/null 2>"$d/send.err" &
+sp=$!
+sleep 0.2
+kill -STOP "$rp"
+sleep 0.3
+kill -CONT "$rp"
+wait "$sp"
+wait "$rp"
+"$EMU" ctl "$d/ctl" --json stats >"$d/stats.json"
+kill "$ep"
+wait "$ep"
+late=$(python3 -c '
+import json, sys
+h = json.load(open(sys.argv[1]))["wires"][0]["a2b"]["late_hist"]
+print(sum(v for k, v in h.items() if k in ("<131ms", "<262ms", "<524ms", "<1s", "<2s", "<4s", ">=4s")))' "$d/stats.json" 2>&1)
+[ "$(field stall received)" = 6000 ] && [ "$late" = 0 ] && ok emu_frames_slow_receiver_not_late \
+	|| fail emu_frames_slow_receiver_not_late "received $(field stall received) of 6000, $late frames left the link 65 ms late or more"
