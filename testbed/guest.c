@@ -2,6 +2,7 @@
  * start (spawn the monitor), destroy, status, exec, console, records. */
 #include "guest.h"
 #include "frame.h"
+#include "fsutil.h"
 #include "log.h"
 #include "mono.h"
 #include "netns.h"
@@ -54,20 +55,18 @@ static char images_dir[PATH_MAX + 16];
 
 static void find_images_dir(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0) {
+	char *exe = fs_self_exe(""), *slash = strrchr(exe, '/');
+	if (!slash) {
 		strcpy(images_dir, "build/images");
+		free(exe);
 		return;
 	}
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;                   /* BUILD/bin */
+	*slash = 0;                           /* BUILD/bin */
 	slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;                   /* BUILD */
 	snprintf(images_dir, sizeof(images_dir), "%s/images", exe);
+	free(exe);
 }
 
 const char *guest_images_dir(void)
@@ -124,10 +123,7 @@ out:
 	return rc;
 }
 
-struct record { char what[16]; char name[256]; pid_t pid; uint64_t start; };
-typedef VEC(struct record) record_vec;
-
-static void read_records(const char *hostdir, record_vec *out)
+void guest_read_records(const char *hostdir, record_vec *out)
 {
 	char *path = xasprintf("%s/objects", hostdir), line[512];
 	FILE *f = fopen(path, "re");
@@ -163,7 +159,7 @@ static void read_records(const char *hostdir, record_vec *out)
 void guest_reap_objects(const char *hostdir, int keep_monitor)
 {
 	record_vec rs = { 0 };
-	read_records(hostdir, &rs);
+	guest_read_records(hostdir, &rs);
 	/* processes first (newest first), then namespaces */
 	for (size_t i = rs.n; i-- > 0;) {
 		struct record *r = &rs.v[i];
@@ -210,7 +206,7 @@ static int find_monitor(const char *hostdir, pid_t *pid, uint64_t *start)
 {
 	record_vec rs = { 0 };
 	int found = 0;
-	read_records(hostdir, &rs);
+	guest_read_records(hostdir, &rs);
 	for (size_t i = 0; i < rs.n; i++)
 		if (!strcmp(rs.v[i].what, "monitor")) {
 			*pid = rs.v[i].pid;
@@ -283,20 +279,6 @@ char *guest_log_tail(const char *hostdir, int lines)
 	return out;
 }
 
-/* BIN/testbed-monitor next to this program (the same build variant). */
-static char *monitor_program(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return xstrdup("testbed-monitor");    /* from PATH */
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;
-	return xasprintf("%s/testbed-monitor", exe);
-}
-
 /* Start the host's monitor: BIN/testbed-monitor HOSTDIR ..., its report
  * line on fd 3, in a session of its own, stdio on /dev/null (a $(...)
  * pipe of a shell would otherwise wait for the monitor's end).
@@ -315,7 +297,7 @@ static int spawn_monitor(const char *hostdir, const struct guest_start_opts *o, 
 			 pid_t *pid)
 {
 	VEC(char *) av = { 0 };
-	char *prog = monitor_program();
+	char *prog = fs_sibling_program("testbed-monitor");  /* the same build variant */
 	sigset_t all, old;
 	volatile int child_errno = 0;   /* written by the child: shared memory */
 	int nul, rc = 0;

@@ -112,9 +112,15 @@ int guest_console(const char *hostdir, int in_fd, int out_fd, int detach_key)
 /* The last LINES lines of the guest's console log (malloc'd). */
 char *guest_log_tail(const char *hostdir, int lines);
 
-/* --- records (HOSTDIR/objects), shared by the monitor and teardown */
+/* --- records (HOSTDIR/objects or STATE/objects), shared by the monitor
+ * and teardown: "WHAT PID START" for a process, "netns NAME" */
 int guest_record(const char *hostdir, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), warn_unused_result));
+struct record { char what[16]; char name[256]; pid_t pid; uint64_t start; };
+typedef VEC(struct record) record_vec;
+/* Append the records of DIR/objects to OUT (none if it cannot be read);
+ * a process has pid > 0, a namespace its name. */
+void guest_read_records(const char *dir, record_vec *out);
 /* Kill every recorded process (checking start times), remove recorded
  * namespaces; KEEP_MONITOR spares the monitor (when it cleans up itself). */
 void guest_reap_objects(const char *hostdir, int keep_monitor);

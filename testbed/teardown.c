@@ -69,28 +69,20 @@ struct rec_proc { pid_t pid; uint64_t start; };
 typedef VEC(struct rec_proc) rec_vec;
 
 /* Open the namespaces recorded as "netns NAME" in HOSTDIR/objects, and
- * note the processes recorded there ("WHAT PID START") in PROCS. */
+ * note the processes recorded there in PROCS. */
 static void hold_namespaces(const char *hostdir, held_vec *out, rec_vec *procs)
 {
-	char *path = xasprintf("%s/objects", hostdir), line[512];
-	FILE *f = fopen(path, "re");
-	free(path);
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	record_vec rs = { 0 };
+	guest_read_records(hostdir, &rs);
+	for (size_t i = 0; i < rs.n; i++) {
 		struct held_ns h;
 		struct stat st;
-		char what[32];
-		int pid;
-		unsigned long long start;
-		if (sscanf(line, "%31s %d %llu", what, &pid, &start) == 3 && pid > 0) {
-			struct rec_proc r = { pid, start };
+		if (rs.v[i].pid > 0) {
+			struct rec_proc r = { rs.v[i].pid, rs.v[i].start };
 			VEC_PUSH(*procs, r);
-		}
-		if (strncmp(line, "netns ", 6))
 			continue;
-		line[strcspn(line, "\n")] = 0;
-		h.fd = netns_open(line + 6);
+		}
+		h.fd = netns_open(rs.v[i].name);
 		if (h.fd < 0)
 			continue;             /* gone already, or out of fds */
 		if (fstat(h.fd, &st) < 0) {
@@ -101,26 +93,18 @@ static void hold_namespaces(const char *hostdir, held_vec *out, rec_vec *procs)
 		h.ino = st.st_ino;
 		VEC_PUSH(*out, h);
 	}
-	fclose(f);
+	VEC_FREE(rs);
 }
 
-/* SIGKILL the switches recorded in STATE/objects ("switch PID START"). */
+/* SIGKILL the switches recorded in STATE/objects. */
 static void kill_switches(const char *state_dir)
 {
-	char *path = xasprintf("%s/objects", state_dir), line[512];
-	FILE *f = fopen(path, "re");
-	free(path);
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char what[32];
-		int pid;
-		unsigned long long start;
-		if (sscanf(line, "%31s %d %llu", what, &pid, &start) == 3 && pid > 0 &&
-		    !strcmp(what, "switch") && proc_alive(pid, start))
-			kill(pid, SIGKILL);
-	}
-	fclose(f);
+	record_vec rs = { 0 };
+	guest_read_records(state_dir, &rs);
+	for (size_t i = 0; i < rs.n; i++)
+		if (!strcmp(rs.v[i].what, "switch") && proc_alive(rs.v[i].pid, rs.v[i].start))
+			kill(rs.v[i].pid, SIGKILL);
+	VEC_FREE(rs);
 }
 
 /* Kill what is left in the held namespaces, from one new snapshot. */
@@ -257,20 +241,11 @@ void testbed_names_free(char **names)
 
 int testbed_alive(const char *state_dir)
 {
-	char *path = xasprintf("%s/objects", state_dir), line[512];
-	FILE *f = fopen(path, "re");
+	record_vec rs = { 0 };
 	int alive = 0;
-	free(path);
-	if (!f)
-		return 0;
-	while (!alive && fgets(line, sizeof(line), f)) {
-		char what[32];
-		int pid;
-		unsigned long long st;
-		/* "WHAT PID START" lines; "netns NAME" lines do not match */
-		if (sscanf(line, "%31s %d %llu", what, &pid, &st) == 3 && pid > 0)
-			alive = proc_alive(pid, st);
-	}
-	fclose(f);
+	guest_read_records(state_dir, &rs);
+	for (size_t i = 0; !alive && i < rs.n; i++)
+		alive = rs.v[i].pid > 0 && proc_alive(rs.v[i].pid, rs.v[i].start);
+	VEC_FREE(rs);
 	return alive;
 }
