@@ -3,7 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "xalloc.h"
 
 int fs_copy_file(const char *from, const char *to)
 {
@@ -29,4 +34,30 @@ int fs_copy_file(const char *from, const char *to)
 	if (close(out) < 0 && !rc)
 		rc = -errno;
 	return rc;
+}
+
+char *fs_self_exe(const char *fallback)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return xstrdup(fallback);
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+char *fs_sibling_program(const char *name)
+{
+	char *self = fs_self_exe(""), *slash = strrchr(self, '/');
+	if (strchr(name, '/') || !slash) {
+		free(self);
+		return xstrdup(name);
+	}
+	*slash = '\0';
+	char *full = xasprintf("%s/%s", self, name);
+	free(self);
+	if (access(full, X_OK) == 0)
+		return full;
+	free(full);
+	return xstrdup(name);
 }

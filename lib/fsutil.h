@@ -6,4 +6,12 @@
 /* Copy the regular file FROM to TO (created or truncated, mode 0644). */
 int fs_copy_file(const char *from, const char *to) __attribute__((warn_unused_result));
 
+/* The running program's path (a new string), or FALLBACK (copied) when
+ * /proc/self/exe cannot be read. */
+char *fs_self_exe(const char *fallback);
+
+/* The full path of a program: a bare NAME is looked up first beside the
+ * running program (a build's bin/), then left to PATH (NAME, copied). */
+char *fs_sibling_program(const char *name);
+
 #endif

@@ -1,5 +1,6 @@
 /* emuctl — see emuctl.h. */
 #include "emuctl.h"
+#include "fsutil.h"
 #include "guest.h"
 #include "mono.h"
 #include "procinfo.h"
@@ -19,19 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *emuctl_program(void)
+/* Path of the testbed-emu program (a new string): $TB_EMU, else beside
+ * this program, else from PATH. */
+static char *emu_program(void)
 {
-	static char path[PATH_MAX];
 	const char *env = getenv("TB_EMU");
-	if (env && *env)
-		return env;
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	if (n <= 0)
-		return "testbed-emu";
-	path[n] = '\0';
-	char *slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "testbed-emu");
-	return path;
+	return env && *env ? xstrdup(env) : fs_sibling_program("testbed-emu");
 }
 
 int emuctl_start(const char *state_dir, const char *ctl, const char *log, int netns_fd,
@@ -44,8 +38,6 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 
 	*why = NULL;
 	snprintf(seed_s, sizeof(seed_s), "%llu", (unsigned long long)seed);
-	const char *argv[] = { emuctl_program(), "--ctl", ctl, "--seed", seed_s,
-			       "--log", log, "--ready-fd", "3", NULL };
 	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nul < 0)
 		return -errno;
@@ -54,6 +46,9 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 		close(nul);
 		return rc;
 	}
+	char *prog = emu_program();
+	const char *argv[] = { prog, "--ctl", ctl, "--seed", seed_s,
+			       "--log", log, "--ready-fd", "3", NULL };
 	/* the daemon must not hold our stdout: a caller reading it to EOF
 	 * would wait for as long as the testbed runs */
 	struct spawn_fd fds[] = { { nul, 0 }, { nul, 1 }, { nul, 2 }, { ready[1], 3 } };
@@ -89,6 +84,7 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 	}
 	rc = 0;
 out:
+	free(prog);
 	close(nul);
 	if (ready[0] >= 0)
 		close(ready[0]);

@@ -19,7 +19,4 @@ int emuctl_start(const char *state_dir, const char *ctl, const char *log, int ne
 int emuctl_cmd(const char *ctl, const char *line, char **reply)
 	__attribute__((warn_unused_result));
 
-/* Path of the testbed-emu program: $TB_EMU, else beside this program. */
-const char *emuctl_program(void);
-
 #endif

@@ -1,5 +1,6 @@
 /* experiment — see experiment.h. */
 #include "experiment.h"
+#include "fsutil.h"
 #include "plan_hostcfg.h"
 #include "spawn.h"
 #include "xalloc.h"
@@ -113,32 +114,6 @@ int experiment_write_cpio(const char *dir, const char *path)
 	return rc;
 }
 
-char *experiment_self_exe(void)
-{
-	char buf[4096];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return xstrdup("testbed");
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
-char *experiment_program(const char *name)
-{
-	char *self = experiment_self_exe(), *slash = strrchr(self, '/');
-	if (strchr(name, '/') || !slash) {
-		free(self);
-		return xstrdup(name);
-	}
-	*slash = '\0';
-	char *full = xasprintf("%s/%s", self, name);
-	free(self);
-	if (access(full, X_OK) == 0)
-		return full;
-	free(full);
-	return xstrdup(name);
-}
-
 /* QEMU guests get a copy of the data directory as it is after prepare. */
 static int data_for_qemu(const struct plan *p, const char *state, char **why)
 {
@@ -173,7 +148,7 @@ int experiment_prepare(const struct plan *p, const char *state, char **why)
 		return data_for_qemu(p, state, why);
 	}
 	VEC(char *) argv = { 0 };
-	VEC_PUSH(argv, experiment_program(pre->argv[0]));
+	VEC_PUSH(argv, fs_sibling_program(pre->argv[0]));
 	for (size_t i = 1; i < pre->argc; i++)
 		VEC_PUSH(argv, plan_expand_data(pre->argv[i], data));
 	VEC_PUSH(argv, NULL);

@@ -26,12 +26,4 @@ char *experiment_data_archive(const char *state);
  * PATH (written aside, then renamed).  0 or -errno. */
 int experiment_write_cpio(const char *dir, const char *path);
 
-/* This testbed binary's path (a new string): run, sweep and capture=yes
- * start `testbed up/down/capture` as children of the same binary. */
-char *experiment_self_exe(void);
-
-/* The full path of a program: a bare name is looked up first beside the
- * running testbed binary (the build's bin/), then left to PATH. */
-char *experiment_program(const char *name);
-
 #endif

@@ -1,5 +1,5 @@
 /* testbed-monitor — the monitor of one host (guest_monitor.c), a program
- * of its own so that `testbed up` starts it with posix_spawn instead of
+ * of its own so that `testbed up` starts it with vfork+exec instead of
  * forking itself (guest.c spawn_monitor), and small: it links what the
  * monitor needs, not the CLI's libpcap and the dozen libraries behind it,
  * which every exec would load and relocate again.

@@ -158,7 +158,7 @@ static void write_run_json(const struct plan *p, const struct run_opts *o, const
 
 int run_once(const struct plan *p, const struct run_opts *o, struct run_result *r)
 {
-	char *self = experiment_self_exe(), *state = guest_state_dir(p->name);
+	char *self = fs_self_exe("testbed"), *state = guest_state_dir(p->name);
 	char *data = experiment_data_dir(state);
 	char *done = xasprintf("%s/%s", data, p->experiment.done);
 	int64_t started_wall = wall_now_ns();

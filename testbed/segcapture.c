@@ -1,6 +1,7 @@
 /* segcapture — see segcapture.h. */
 #include "segcapture.h"
 #include "experiment.h"
+#include "fsutil.h"
 #include "guest.h"
 #include "mono.h"
 #include "procinfo.h"
@@ -83,7 +84,7 @@ out:
 
 int segcapture_start(const struct plan *p, const char *state, char **why)
 {
-	char *self = experiment_self_exe(), *dir = NULL;
+	char *self = fs_self_exe("testbed"), *dir = NULL;
 	int rc = 0;
 	for (size_t s = 0; rc == 0 && s < p->n_segments; s++) {
 		if (!p->segments[s].capture)

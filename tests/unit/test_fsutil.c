@@ -1,5 +1,6 @@
 /* Unit tests of lib/fsutil: a copy is byte for byte, replaces what was
- * there, and failures come back as -errno. */
+ * there, and failures come back as -errno; a program finds itself and the
+ * programs beside it. */
 #include "tests/check.h"
 #include "fsutil.h"
 
@@ -61,6 +62,26 @@ TEST(errors_are_negative_errno)
 	put(a, "1", 1);
 	snprintf(b, sizeof(b), "%s/no/such/dir", dir);
 	CHECK_EQ_INT(fs_copy_file(a, b), -ENOENT);
+}
+
+TEST(own_path_and_siblings)
+{
+	char *self = fs_self_exe("none");
+	const char *base = strrchr(self, '/');
+	CHECK(base != NULL);
+	CHECK_EQ_STR(base ? base + 1 : self, "test_fsutil");
+	/* a program beside this one is found by its full path ... */
+	char *me = fs_sibling_program("test_fsutil");
+	CHECK_EQ_STR(me, self);
+	/* ... a missing one or a path is left as given (to PATH or as is) */
+	char *none = fs_sibling_program("tb-no-such-program");
+	CHECK_EQ_STR(none, "tb-no-such-program");
+	char *path = fs_sibling_program("/bin/true");
+	CHECK_EQ_STR(path, "/bin/true");
+	free(self);
+	free(me);
+	free(none);
+	free(path);
 }
 
 int main(void)
