@@ -289,7 +289,7 @@ done
 [ -n "$JOBS" ] && [ -z "${BENCH_UP_JOBS:-}" ] && CMDLINE+="BENCH_UP_JOBS=$JOBS "
 CMDLINE+="make bench-up"
 JNOTE=""
-[ -z "$JOBS" ] && JNOTE=" (-j auto: testbed up's own choice, 4 boots per core)"
+[ -z "$JOBS" ] && JNOTE=" (-j auto: testbed up's own choice, 4 boots per core, 1 per core with UML guests)"
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 NOTES=()

@@ -111,6 +111,16 @@ static void do_mounts(void)
 {
 	mkdir("/proc", 0755);
 	mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* No uevent helper (the kernel's default is /sbin/hotplug, which the
+	 * image lacks): the kernel would still start a process for every
+	 * device, module and mount from now on, and in UML a process is a
+	 * host process.  A lone newline writes the empty string. */
+	int hp = open("/proc/sys/kernel/hotplug", O_WRONLY | O_CLOEXEC);
+	if (hp >= 0) {
+		if (write(hp, "\n", 1) < 0)
+			fprintf(stderr, "tbinit: clearing the uevent helper: %s\n", strerror(errno));
+		close(hp);
+	}
 	mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");  /* EBUSY if the kernel did */
 	mkdir("/dev/pts", 0755);

@@ -148,9 +148,15 @@ static unsigned switch_ports(const struct plan *p, size_t seg)
 static unsigned default_jobs(const struct plan *p)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int uml = 0;
+	for (size_t h = 0; h < p->n_hosts; h++)
+		uml |= p->hosts[h].kind == PLAN_KIND_UML;
 	/* boots are CPU-bound: a few per core keeps the cores busy while
-	 * others wait on I/O */
-	unsigned j = (unsigned)(cpus > 0 ? cpus : 1) * 4;
+	 * others wait on I/O.  Not UML's: a UML boot is host forks, page
+	 * faults and ptrace switches, which this kind of VM runs no faster on
+	 * two vCPUs than on one, so more at once only adds contention (128
+	 * guests: 37-42 s at -j 1 to 4, 62 s at -j 8; docs/boot-storm.md). */
+	unsigned j = (unsigned)(cpus > 0 ? cpus : 1) * (uml ? 1 : 4);
 	return j > p->n_hosts ? (unsigned)(p->n_hosts ? p->n_hosts : 1) : j;
 }
 
