@@ -122,8 +122,16 @@ print(d)' "$@" 2>/dev/null || echo nan
 # ---- building blocks ------------------------------------------------------
 
 # start_switch NAME: a vde_switch daemon with its control dir in $WORK
+# Switches load testbed up's plugin that deepens their data sockets' send
+# buffers (testbed/switch_plugin.c), for both links alike;
+# BENCH_SWITCHBUF=0 runs plain vde_switch.
 start_switch() {
-	"${INP[@]}" vde_switch -s "$WORK/$1" -d -p "$WORK/$1.pid" </dev/null >/dev/null 2>&1 || return 1
+	local rc=()
+	if [ "${BENCH_SWITCHBUF:-1}" = 1 ] && [ -f "$BUILD/lib/testbed-switchbuf.so" ]; then
+		echo "plugin/add $BUILD/lib/testbed-switchbuf.so" >"$WORK/$1.rc"
+		rc=(-f "$WORK/$1.rc")
+	fi
+	"${INP[@]}" vde_switch -s "$WORK/$1" "${rc[@]}" -d -p "$WORK/$1.pid" </dev/null >/dev/null 2>&1 || return 1
 	wait_for 5 test -s "$WORK/$1.pid" || return 1
 	PIDS+=("$(cat "$WORK/$1.pid")")
 	wait_for 5 test -S "$WORK/$1/ctl"
@@ -575,6 +583,14 @@ scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
 	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
 		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)" "bench_bufs=$U_BUFS"
 	local cpid=$UML_PID
+	# the deep send buffers testbed up gives a UML guest's frame path at
+	# READY (its vde_plug child is there once the NIC is open);
+	# BENCH_UML_SOCKDEEP=0 leaves the kernel's defaults
+	if [ "${BENCH_UML_SOCKDEEP:-1}" = 1 ]; then
+		wait_for 30 pgrep -P "$spid" -x vde_plug >/dev/null
+		wait_for 30 pgrep -P "$cpid" -x vde_plug >/dev/null
+		"$BUILD/bin/tbsockdeep" "$spid" "$cpid" >>"$WORK/sockdeep.log" 2>&1
+	fi
 	wait_for 240 test -s "$out/$tag.json" || log "$k: scene U run $tag did not finish"
 	uml_stop "$cpid" "tbu${id}c"
 	uml_stop "$spid" "tbu${id}s"

@@ -2,6 +2,7 @@
 # the scene script run by `make bench-emu` (docs/benchmarks.md).
 $(eval $(call archive,tbbench,bench/rxstats.c))
 $(eval $(call program,tbgen,bench/tbgen.c,tbbench tb,$(VDE_LIBS) -lm))
+$(eval $(call program,tbsockdeep,bench/tbsockdeep.c,tb,))
 $(eval $(call unittest,test_rxstats,tests/unit/test_rxstats.c,tbbench tb))
 
 # The benchmark needs tbgen and testbed-emu (once emulator/ has a module.mk;
@@ -9,7 +10,7 @@ $(eval $(call unittest,test_rxstats,tests/unit/test_rxstats.c,tbbench tb))
 # wirefilter, vde_switch, vde_plug2tap and iperf3.
 .PHONY: bench-emu
 BENCH_TARGETS += bench-emu
-bench-emu: deps $(BUILD)/bin/tbgen $(if $(wildcard emulator/module.mk),$(BUILD)/bin/testbed-emu)
+bench-emu: deps $(BUILD)/bin/tbgen $(BUILD)/bin/tbsockdeep $(BUILD)/lib/testbed-switchbuf.so $(if $(wildcard emulator/module.mk),$(BUILD)/bin/testbed-emu)
 	TB_BUILD=$(BUILD) bench/emu.sh
 
 # make bench-up: the boot storm (bench/up.sh, docs/boot-storm.md; issue 5):

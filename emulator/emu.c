@@ -5,6 +5,7 @@
 #include "mono.h"
 #include "rng.h"
 #include "rule.h"
+#include "sockdeep.h"
 #include "units.h"
 #include "xalloc.h"
 #include "json.h"
@@ -294,13 +295,6 @@ static int fd_connected(int fd)
  * net.unix.max_dgram_qlen).  SO_SNDBUFFORCE goes past wmem_max as root. */
 #define PORT_SNDBUF (8 << 20)
 
-static void sndbuf_deepen(int fd)
-{
-	int v = PORT_SNDBUF;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-}
-
 static int port_open(struct port *p)
 {
 	p->conn = vde_open(p->url, "testbed-emu", NULL);
@@ -322,7 +316,7 @@ static int port_open(struct port *p)
 	}
 	p->batch_rx = !strncmp(p->url, "vde://", 6) || !strncmp(p->url, "ptp://", 6);
 	if (p->batch_rx)
-		sndbuf_deepen(p->fd);
+		sockdeep_fd(p->fd, PORT_SNDBUF);
 	p->batch_tx = p->batch_rx && fd_connected(p->fd);
 	p->tx_probe = p->batch_rx && !p->batch_tx;
 	/* the kernel's receive timestamp is when the frame reached us: the

@@ -61,3 +61,19 @@ char *fs_sibling_program(const char *name)
 	free(full);
 	return xstrdup(name);
 }
+
+char *fs_build_file(const char *rel)
+{
+	char *self = fs_self_exe(""), *slash = strrchr(self, '/');
+	char *full = NULL;
+	if (slash) {
+		*slash = '\0';
+		full = xasprintf("%s/../%s", self, rel);
+		if (access(full, R_OK) < 0) {
+			free(full);
+			full = NULL;
+		}
+	}
+	free(self);
+	return full;
+}

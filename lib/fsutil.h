@@ -14,4 +14,9 @@ char *fs_self_exe(const char *fallback);
  * running program (a build's bin/), then left to PATH (NAME, copied). */
 char *fs_sibling_program(const char *name);
 
+/* REL under the running program's build directory (the parent of its bin/,
+ * e.g. "lib/testbed-switchbuf.so"): a new string, or NULL when that file
+ * does not exist. */
+char *fs_build_file(const char *rel);
+
 #endif

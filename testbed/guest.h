@@ -53,6 +53,8 @@ struct guest_ops {
 	/* per attempt, before launch; may record and create objects (may be NULL) */
 	int (*prepare)(struct guest_ctx *g);
 	int (*launch)(struct guest_ctx *g, struct guest_launch *l);
+	/* at READY, with the guest's process (may be NULL); 0 or -errno */
+	int (*ready)(struct guest_ctx *g, pid_t pid);
 	/* after the guest process ended: undo prepare (may be NULL) */
 	void (*cleanup)(struct guest_ctx *g);
 };

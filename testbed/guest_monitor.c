@@ -187,6 +187,9 @@ static void guest_frame(struct mon *m, struct frame *f)
 			m->boot_ns = mono_now() - m->started;
 			write_state(m, "ready", NULL);
 			console_log(m, "[monitor] READY after %.3f s (%s)", m->boot_ns / 1e9, f->data);
+			int rc = m->ops->ready ? m->ops->ready(&m->g, m->pid) : 0;
+			if (rc < 0)
+				console_log(m, "[monitor] after READY: %s", strerror(-rc));
 			report(m, "READY %lld\n", (long long)m->boot_ns);
 			for (size_t i = 0; i < m->clients.n; i++)
 				if (m->clients.v[i]->console) {

@@ -1,5 +1,6 @@
 /* nicplug — see nicplug.h. */
 #include "nicplug.h"
+#include "sockdeep.h"
 #include "xalloc.h"
 
 #include <dlfcn.h>
@@ -26,6 +27,7 @@
 /* An Ethernet frame as a TAP delivers it (IFF_NO_PI): header and the
  * largest MTU a TAP accepts, with room to spare. */
 #define FRAME_MAX 65550
+#define NICPLUG_SNDBUF (8 << 20)
 
 struct nicplug {
 	char dev[IFNAMSIZ];
@@ -146,6 +148,9 @@ int nicplug_open(const char *switch_dir, const char *dev, int netns_fd, struct n
 		rc = -errno;
 		goto fail;
 	}
+	/* a frame that finds the send buffer full is dropped: hold as many as
+	 * the switch may be behind (switch_plugin.c says why) */
+	sockdeep_fd(vde_datafd(p->vde), NICPLUG_SNDBUF);
 	*out = p;
 	return 0;
 fail:

@@ -4,6 +4,7 @@
  * own), but it quits at EOF on its standard input; we give it a pipe whose
  * write end it also holds itself (as fd 3), so that EOF never comes. */
 #include "segment.h"
+#include "fsutil.h"
 #include "guest.h"
 #include "mono.h"
 #include "procinfo.h"
@@ -42,12 +43,31 @@ static int mgmt_accepts(const char *mgmt)
 	return 1;
 }
 
+/* The switch's rc file (its commands at start, which also keeps it from
+ * reading the machine's /etc/vde2/vde_switch.rc): load our plugin that
+ * gives its data sockets deep send buffers (switch_plugin.c says why).  A
+ * build without the plugin gets a switch that drops under TCP bursts. */
+static int write_rcfile(const char *path)
+{
+	char *plugin = fs_build_file("lib/testbed-switchbuf.so");
+	FILE *f = fopen(path, "we");
+	if (!f) {
+		free(plugin);
+		return -errno;
+	}
+	if (plugin)
+		fprintf(f, "plugin/add %s\n", plugin);
+	free(plugin);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
 int segment_start(const char *state_dir, const char *name, unsigned nports, int netns_fd,
 		  char **why)
 {
 	char *dir = xasprintf("%s/seg", state_dir);
 	char *ctl = segment_ctl_path(state_dir, name), *mgmt = segment_mgmt_path(state_dir, name);
 	char *logp = xasprintf("%s/seg/%s.log", state_dir, name);
+	char *rcp = xasprintf("%s/seg/%s.rc", state_dir, name);
 	char ports[16];
 	int in[2] = { -1, -1 }, logfd = -1, rc;
 	struct spawn_child c;
@@ -56,10 +76,14 @@ int segment_start(const char *state_dir, const char *name, unsigned nports, int 
 	*why = NULL;
 	snprintf(ports, sizeof(ports), "%u", nports);
 	const char *argv[] = { "vde_switch", "--sock", ctl, "--mgmt", mgmt, "--numports", ports,
-			       "--mode", "0600", "--mgmtmode", "0600", NULL };
+			       "--mode", "0600", "--mgmtmode", "0600", "--rcfile", rcp, NULL };
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		rc = -errno;
 		*why = xasprintf("cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = write_rcfile(rcp)) < 0) {
+		*why = xasprintf("cannot write %s: %s", rcp, strerror(-rc));
 		goto out;
 	}
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -107,5 +131,6 @@ out:
 	free(ctl);
 	free(mgmt);
 	free(logp);
+	free(rcp);
 	return rc;
 }

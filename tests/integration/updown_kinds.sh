@@ -52,6 +52,17 @@ st=$("$TB" status "$name" --json)
 [ "$(grep -c '"state": "ready"' <<<"$st")" -eq 3 ] && ok kinds_all_ready || fail kinds_all_ready "$st"
 grep -q '"accel": "tcg"\|"accel": "kvm"' <<<"$st" && ok qemu_accel_reported || fail qemu_accel_reported "$st"
 
+# every Unix datagram/seqpacket socket on the frame path (the switches',
+# UML's vde_plug's) has a deep send buffer: with the kernel's 208 KiB they
+# drop TCP bursts (switch_plugin.c, guest_uml.c)
+bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null | paste - - |
+	awk '/^u_(dgr|seq)/ && /"(vde_switch|vde_plug)"/ && match($0, /,tb[0-9]+/) {
+		v = substr($0, RSTART + 3, RLENGTH - 3) + 0; if (v >= 8388608) deep++; else shallow++ }
+		END { printf "%d %d", deep, shallow }')
+set -- $bufs
+[ "${1:-0}" -ge 4 ] && [ "${2:-1}" -eq 0 ] && ok frame_path_buffers_deep ||
+	fail frame_path_buffers_deep "deep/shallow sockets: $bufs"
+
 # every pair, IPv4 and IPv6 (UML and QEMU ping is busybox's)
 for pair in "u 10.40.0.2" "u 10.40.0.3" "q 10.40.0.1" "q 10.40.0.3" "n 10.40.0.1" "n 10.40.0.2" \
 	    "u fd40::2" "q fd40::1" "n fd40::2"; do

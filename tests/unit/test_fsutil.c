@@ -84,6 +84,22 @@ TEST(own_path_and_siblings)
 	free(path);
 }
 
+TEST(build_files)
+{
+	/* this test runs from BUILD/tests: a file of the same build is found
+	 * from BUILD, a missing one is NULL */
+	char *self = fs_self_exe("none");
+	char *found = fs_build_file("tests/test_fsutil");
+	CHECK(found != NULL);
+	char *a = realpath(self, NULL), *b = found ? realpath(found, NULL) : NULL;
+	CHECK(a && b && strcmp(a, b) == 0);
+	CHECK(fs_build_file("tests/tb-no-such-file") == NULL);
+	free(self);
+	free(found);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
