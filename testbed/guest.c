@@ -7,6 +7,7 @@
 #include "mono.h"
 #include "netns.h"
 #include "procinfo.h"
+#include "sockdeep.h"
 #include "units.h"
 #include "unixsock.h"
 
@@ -43,6 +44,13 @@ const struct guest_ops *guest_ops_find(const char *kind)
 		if (!strcmp(kinds[i]->name, kind))
 			return kinds[i];
 	return NULL;
+}
+
+int guest_deepen_nic_sockets(struct guest_ctx *g, pid_t pid)
+{
+	(void)g;
+	int n = sockdeep_process_and_children(pid, "vde_plug", 8 << 20);
+	return n < 0 ? n : 0;
 }
 
 const char *guest_state_name(enum guest_state s)

@@ -177,4 +177,5 @@ const struct guest_ops guest_qemu_ops = {
 	.default_mem = 128u << 20,       /* the cloud kernel needs >= 72M (issue 4) */
 	.boot_timeout_ns = 90 * 1000000000LL,
 	.launch = qemu_launch,
+	.ready = guest_deepen_nic_sockets,
 };

@@ -8,7 +8,6 @@
  * address randomisation off: Debian's UML otherwise adds a random gap to
  * guest memory and small guests panic (issue 4). */
 #include "guest.h"
-#include "sockdeep.h"
 #include "units.h"
 
 #include <errno.h>
@@ -94,28 +93,15 @@ static int uml_launch(struct guest_ctx *g, struct guest_launch *l)
 	return 0;
 }
 
-/* Frames between a UML guest and its switch cross a seqpacket socket pair
- * to a vde_plug that UML starts, then vde_plug's datagram socket (the
- * switch's own side is deepened by its plugin, switch_plugin.c).  With the
- * kernel's default send buffers, UML dropped frames it could not hand to
- * vde_plug at once ("uml_net_start_xmit: failed(-1)", counted nowhere):
- * 121-443 frames per TCP run through delay=10ms, a third of the goodput
- * (docs/emulator.md).  The NICs are open by READY. */
-#define UML_SNDBUF (8 << 20)
-
-static int uml_ready(struct guest_ctx *g, pid_t pid)
-{
-	(void)g;
-	int n = sockdeep_process_and_children(pid, "vde_plug", UML_SNDBUF);
-	return n < 0 ? n : 0;
-}
-
 const struct guest_ops guest_uml_ops = {
 	.name = "uml",
 	.default_mem = 48u << 20,        /* 32M panics now and then (issue 4) */
 	.boot_timeout_ns = 60 * 1000000000LL,
 	.launch = uml_launch,
-	.ready = uml_ready,
+	/* UML hands frames to a vde_plug over a seqpacket pair and dropped,
+	 * silently, 121-443 frames per TCP run through delay=10ms before
+	 * (docs/guests.md); the NICs are open by READY */
+	.ready = guest_deepen_nic_sockets,
 };
 
 /* shared with guest_qemu.c */

@@ -9,9 +9,9 @@
  * full-size frames behind makes the switch drop.  TCP through a delayed
  * link has that many frames in flight: with the default buffer scene U
  * (docs/benchmarks.md) lost 20-100 frames per run and reached a third of
- * its undelayed goodput.  With a deep buffer the receiver's queue length
- * (net.unix.max_dgram_qlen, 256 in a testbed's namespace) bounds what is
- * queued, which the emulator's own ports do too (emu.c, PORT_SNDBUF).
+ * its undelayed goodput.  (The receiver's queue length does not bound a
+ * connected pair like these: the kernel checks max_dgram_qlen only for a
+ * receiver that is not connected back to the sender.)
  *
  * The switch announces each new endpoint with the event "port/ep/+"
  * (arguments: port number, control fd).  The data socket was created just
@@ -25,7 +25,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SWITCH_SNDBUF (8 << 20)
+/* Enough for a TCP window at 20 ms RTT and 250 Mbit/s (about 420 full
+ * frames, ~1 MiB of truesize); not 8 MiB like the emulator's ports: a
+ * switch port whose reader is starved for CPU would then queue seconds of
+ * small frames (scene N at delay=10ms: p50 136 ms late with 8 MiB, 4.2 ms
+ * with 2 MiB, 14 ms with the default, which dropped TCP bursts). */
+#define SWITCH_SNDBUF (2 << 20)
 
 /* From vde2's vdeplugin.h (shipped only as an example, not a header):
  * the switch finds a plugin by this symbol, and exports eventadd(). */

@@ -52,12 +52,13 @@ st=$("$TB" status "$name" --json)
 [ "$(grep -c '"state": "ready"' <<<"$st")" -eq 3 ] && ok kinds_all_ready || fail kinds_all_ready "$st"
 grep -q '"accel": "tcg"\|"accel": "kvm"' <<<"$st" && ok qemu_accel_reported || fail qemu_accel_reported "$st"
 
-# every Unix datagram/seqpacket socket on the frame path (the switches',
-# UML's vde_plug's) has a deep send buffer: with the kernel's 208 KiB they
-# drop TCP bursts (switch_plugin.c, guest_uml.c)
+# every Unix datagram/seqpacket socket on the frame path (the switches', at
+# 2 MiB, which the kernel reports doubled; UML's vde_plug's and QEMU's, at
+# 8 MiB) has a deep send buffer: with the kernel's 208 KiB they drop TCP
+# bursts (switch_plugin.c, guest.c's guest_deepen_nic_sockets)
 bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null | paste - - |
-	awk '/^u_(dgr|seq)/ && /"(vde_switch|vde_plug)"/ && match($0, /,tb[0-9]+/) {
-		v = substr($0, RSTART + 3, RLENGTH - 3) + 0; if (v >= 8388608) deep++; else shallow++ }
+	awk '/^u_(dgr|seq)/ && /"(vde_switch|vde_plug|qemu-system-x86)"/ && match($0, /,tb[0-9]+/) {
+		v = substr($0, RSTART + 3, RLENGTH - 3) + 0; if (v >= 4194304) deep++; else shallow++ }
 		END { printf "%d %d", deep, shallow }')
 set -- $bufs
 [ "${1:-0}" -ge 4 ] && [ "${2:-1}" -eq 0 ] && ok frame_path_buffers_deep ||
