@@ -2,7 +2,7 @@
 # the scene script run by `make bench-emu` (docs/benchmarks.md).
 $(eval $(call archive,tbbench,bench/rxstats.c))
 $(eval $(call program,tbgen,bench/tbgen.c,tbbench tb,$(VDE_LIBS) -lm))
-$(eval $(call program,tbsockdeep,bench/tbsockdeep.c,tb,))
+$(eval $(call program,tbsockdeep,bench/tbsockdeep.c,testbed tb,$(VDE_LIBS)))
 $(eval $(call unittest,test_rxstats,tests/unit/test_rxstats.c,tbbench tb))
 
 # The benchmark needs tbgen and testbed-emu (once emulator/ has a module.mk;

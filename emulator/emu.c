@@ -291,10 +291,8 @@ static int fd_connected(int fd)
  * receiver that is not scheduled for that long would make every frame
  * after it wait in our backlog and leave late; with a deep send buffer it
  * is handed over on time, with the kernel's stamp of that moment, and
- * waits in the receiver's queue instead (whose length is the receiver's
- * net.unix.max_dgram_qlen).  SO_SNDBUFFORCE goes past wmem_max as root. */
-#define PORT_SNDBUF (8 << 20)
-
+ * waits in the receiver's queue instead: datagram ports get SOCKDEEP_BYTES
+ * (lib/sockdeep). */
 static int port_open(struct port *p)
 {
 	p->conn = vde_open(p->url, "testbed-emu", NULL);
@@ -316,7 +314,7 @@ static int port_open(struct port *p)
 	}
 	p->batch_rx = !strncmp(p->url, "vde://", 6) || !strncmp(p->url, "ptp://", 6);
 	if (p->batch_rx)
-		sockdeep_fd(p->fd, PORT_SNDBUF);
+		sockdeep_fd(p->fd, SOCKDEEP_BYTES);
 	p->batch_tx = p->batch_rx && fd_connected(p->fd);
 	p->tx_probe = p->batch_rx && !p->batch_tx;
 	/* the kernel's receive timestamp is when the frame reached us: the

@@ -62,18 +62,27 @@ char *fs_sibling_program(const char *name)
 	return xstrdup(name);
 }
 
-char *fs_build_file(const char *rel)
+char *fs_build_path(const char *rel)
 {
 	char *self = fs_self_exe(""), *slash = strrchr(self, '/');
 	char *full = NULL;
 	if (slash) {
-		*slash = '\0';
-		full = xasprintf("%s/../%s", self, rel);
-		if (access(full, R_OK) < 0) {
-			free(full);
-			full = NULL;
-		}
+		*slash = '\0';                          /* BUILD/bin */
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = '\0';                  /* BUILD */
+		full = xasprintf("%s/%s", slash ? self : ".", rel);
 	}
 	free(self);
+	return full;
+}
+
+char *fs_build_file(const char *rel)
+{
+	char *full = fs_build_path(rel);
+	if (full && access(full, R_OK) < 0) {
+		free(full);
+		full = NULL;
+	}
 	return full;
 }

@@ -15,8 +15,9 @@ char *fs_self_exe(const char *fallback);
 char *fs_sibling_program(const char *name);
 
 /* REL under the running program's build directory (the parent of its bin/,
- * e.g. "lib/testbed-switchbuf.so"): a new string, or NULL when that file
- * does not exist. */
+ * e.g. "images"): a new string, or NULL when the program's path is not
+ * known.  fs_build_file: the same, NULL also when that file does not exist. */
+char *fs_build_path(const char *rel);
 char *fs_build_file(const char *rel);
 
 #endif

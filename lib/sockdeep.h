@@ -13,6 +13,13 @@
 
 #include <sys/types.h>
 
+/* The send buffer of a Unix socket on a frame's path (the emulator's
+ * ports, NIC plugs, a guest's NIC sockets): room for thousands of frames,
+ * so that a reader that is late for a while makes the frames wait in its
+ * queue instead of being dropped by the sender.  (The switches' own ports
+ * get less: switch_plugin.c says why.) */
+#define SOCKDEEP_BYTES (8 << 20)
+
 /* Give our own socket FD a send buffer of BYTES (SO_SNDBUFFORCE as root,
  * else up to net.core.wmem_max). */
 void sockdeep_fd(int fd, int bytes);

@@ -49,7 +49,7 @@ const struct guest_ops *guest_ops_find(const char *kind)
 int guest_deepen_nic_sockets(struct guest_ctx *g, pid_t pid)
 {
 	(void)g;
-	int n = sockdeep_process_and_children(pid, "vde_plug", 8 << 20);
+	int n = sockdeep_process_and_children(pid, "vde_plug", SOCKDEEP_BYTES);
 	return n < 0 ? n : 0;
 }
 
@@ -63,18 +63,9 @@ static char images_dir[PATH_MAX + 16];
 
 static void find_images_dir(void)
 {
-	char *exe = fs_self_exe(""), *slash = strrchr(exe, '/');
-	if (!slash) {
-		strcpy(images_dir, "build/images");
-		free(exe);
-		return;
-	}
-	*slash = 0;                           /* BUILD/bin */
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = 0;                   /* BUILD */
-	snprintf(images_dir, sizeof(images_dir), "%s/images", exe);
-	free(exe);
+	char *dir = fs_build_path("images");
+	snprintf(images_dir, sizeof(images_dir), "%s", dir ? dir : "build/images");
+	free(dir);
 }
 
 const char *guest_images_dir(void)

@@ -27,7 +27,6 @@
 /* An Ethernet frame as a TAP delivers it (IFF_NO_PI): header and the
  * largest MTU a TAP accepts, with room to spare. */
 #define FRAME_MAX 65550
-#define NICPLUG_SNDBUF (8 << 20)
 
 struct nicplug {
 	char dev[IFNAMSIZ];
@@ -150,7 +149,7 @@ int nicplug_open(const char *switch_dir, const char *dev, int netns_fd, struct n
 	}
 	/* a frame that finds the send buffer full is dropped: hold as many as
 	 * the switch may be behind (switch_plugin.c says why) */
-	sockdeep_fd(vde_datafd(p->vde), NICPLUG_SNDBUF);
+	sockdeep_fd(vde_datafd(p->vde), SOCKDEEP_BYTES);
 	*out = p;
 	return 0;
 fail:

@@ -94,6 +94,22 @@ TEST(build_files)
 	char *a = realpath(self, NULL), *b = found ? realpath(found, NULL) : NULL;
 	CHECK(a && b && strcmp(a, b) == 0);
 	CHECK(fs_build_file("tests/tb-no-such-file") == NULL);
+	/* the path alone, whether or not the file exists: BUILD/REL, no ".." */
+	char *dirp = fs_build_path("images");
+	char *bin = strrchr(self, '/');
+	CHECK(dirp != NULL && bin != NULL && strstr(dirp, "..") == NULL);
+	if (dirp && bin) {
+		*bin = 0;                           /* BUILD/tests */
+		char *build = strrchr(self, '/');
+		CHECK(build != NULL);
+		if (build) {
+			*build = 0;                 /* BUILD */
+			char want[4200];
+			snprintf(want, sizeof(want), "%s/images", self);
+			CHECK_EQ_STR(dirp, want);
+		}
+	}
+	free(dirp);
 	free(self);
 	free(found);
 	free(a);
