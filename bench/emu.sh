@@ -152,6 +152,10 @@ tap_ns() {
 	# again (scene 1 -> N) is reachable at once, not after ARP times out
 	ip -n "$ns" link set tbt0 address "$mac"
 	ip -n "$ns" addr add "$addr" dev tbt0
+	# a transmit queue of 4096 frames, as tbinit gives a testbed host's
+	# NICs: a full TAP queue (1000) dropped TCP bursts while the plug
+	# reading it waited for the CPU
+	ip -n "$ns" link set tbt0 txqueuelen 4096
 	ip -n "$ns" link set tbt0 up
 	ip -n "$ns" neigh flush all
 }
@@ -312,6 +316,27 @@ put() { R[$1.$2]=$3; log "$1 [$2] = $3"; }
 
 ping_ok() { ip netns exec "$NSA" ping -c 1 -W 1 -q 10.88.0.2; }
 
+# tap_ctr NS DIR FIELD: a counter of TAP tbt0 in NS (DIR rx|tx)
+tap_ctr() {
+	ip -n "$1" -s -j link show tbt0 | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]][sys.argv[2]])' "$2" "$3" 2>/dev/null || echo 0
+}
+# tcp_path_mark / tcp_path_put NAME KIND: where the frames of a TCP run
+# from A to B were lost outside the link: frames A's TAP dropped (its
+# transmit queue full) and frames A's TAP sent that B's TAP never got
+tcp_path_mark() {
+	P0=("$(tap_ctr "$NSA" tx dropped)" "$(tap_ctr "$NSA" tx packets)" "$(tap_ctr "$NSB" rx packets)")
+}
+tcp_path_put() {
+	local d s r
+	d=$(( $(tap_ctr "$NSA" tx dropped) - P0[0] ))
+	s=$(( $(tap_ctr "$NSA" tx packets) - P0[1] ))
+	r=$(( $(tap_ctr "$NSB" rx packets) - P0[2] ))
+	put "$1_tap_dropped" "$2" "$d"
+	put "$1_path_lost" "$2" "$(( s - r ))"
+}
+
 tcp_run() {  # tcp_run NAME: iperf3 NSA -> NSB; sets R[NAME.*] via put by caller
 	local name=$1
 	ip netns exec "$NSB" iperf3 -s -1 -p 5201 </dev/null >/dev/null 2>&1 &
@@ -349,7 +374,9 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 	put "${pfx}_lat_p50_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p50_us)"
 	put "${pfx}_lat_p99_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p99_us)"
 	[ "$k" = emu ] && link_stats emu "pre_tcp_$k"
+	tcp_path_mark
 	tcp_run "tcp_$k"
+	tcp_path_put "${pfx}_tcp" "$k"
 	if [ "$k" = emu ]; then
 		link_stats emu "tcp_$k"
 		put N_tcp_link_drops emu "$(( $(stat_drops "$WORK/tcp_$k.stats") - $(stat_drops "$WORK/pre_tcp_$k.stats") ))"
@@ -373,7 +400,9 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms (real-time)
 	start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" delay=10ms || return 1
 	wait_for 10 ping_ok || { log "$k: no ping through the delayed scene"; return 1; }
 	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
+	tcp_path_mark
 	tcp_run "dtcp_$k"
+	tcp_path_put N_d10_tcp "$k"
 	if [ "$k" = emu ]; then
 		link_stats emu "dtcp_$k"
 		put N_d10_tcp_link_drops emu "$(( $(stat_drops "$WORK/dtcp_$k.stats") - $(stat_drops "$WORK/pre_dtcp_$k.stats") ))"
@@ -664,6 +693,7 @@ row("N: one-way delay p99 at 10k fps, no delay (us)", "N_lat_p99_us", f"one swit
 row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
 row("N: TCP retransmissions, no delay", "N_tcp_retr", f"one switch: {fmt(g('B_tcp_retr', 'base'), 0)}", nd=0, ratio=False)
 row("N: frames the link itself dropped during that TCP run", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: frames of that TCP run sent by one TAP, not received by the other", "N_tcp_path_lost", "", nd=0, ratio=False)
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("N: delay=10ms, p99 of the same when the sink read the frame (us)", "N_d10_rerr_p99_us", "")
@@ -674,6 +704,8 @@ for k in ("emu", "wf"):
 row("N: TCP at delay=10ms / undelayed (%)", "N_d10_tcp_pct", ">= 90", lambda e: e >= 90)
 row("N: TCP retransmissions at delay=10ms", "N_d10_tcp_retr", "", nd=0, ratio=False)
 row("N: frames the link itself dropped during that TCP run", "N_d10_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: frames of that TCP run the sender's TAP dropped (its queue full)", "N_d10_tcp_tap_dropped", "", nd=0, ratio=False)
+row("N: frames of that TCP run sent by one TAP, not received by the other", "N_d10_tcp_path_lost", "", nd=0, ratio=False)
 row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
 row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
 row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",

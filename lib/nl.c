@@ -58,7 +58,7 @@ int tbnl_ifindex(struct nl_sock *sk, const char *dev)
 	return rc;
 }
 
-int tbnl_link_up(struct nl_sock *sk, const char *dev)
+int tbnl_link_up(struct nl_sock *sk, const char *dev, unsigned txqlen)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
 	int rc = rtnl_link_get_kernel(sk, 0, dev, &link);
@@ -70,6 +70,8 @@ int tbnl_link_up(struct nl_sock *sk, const char *dev)
 		goto out;
 	}
 	rtnl_link_set_flags(change, IFF_UP);
+	if (txqlen)
+		rtnl_link_set_txqlen(change, txqlen);
 	rc = rtnl_link_change(sk, link, change, 0);
 	rc = rc < 0 ? nlerr(rc) : 0;
 out:

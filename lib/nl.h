@@ -10,7 +10,8 @@ int tbnl_open(struct nl_sock **sk) __attribute__((warn_unused_result));
 void tbnl_close(struct nl_sock *sk);
 /* ifindex of DEV, or -ENODEV. */
 int tbnl_ifindex(struct nl_sock *sk, const char *dev);
-int tbnl_link_up(struct nl_sock *sk, const char *dev) __attribute__((warn_unused_result));
+/* DEV up; with TXQLEN > 0 its transmit queue holds that many frames. */
+int tbnl_link_up(struct nl_sock *sk, const char *dev, unsigned txqlen) __attribute__((warn_unused_result));
 /* CIDR "10.0.0.1/24" or "fd00::1/64"; IPv6 addresses skip duplicate address
  * detection so that they are usable at once (READY means reachable). */
 int tbnl_addr_add(struct nl_sock *sk, const char *dev, const char *cidr) __attribute__((warn_unused_result));

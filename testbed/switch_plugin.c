@@ -25,12 +25,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Enough for a TCP window at 20 ms RTT and 250 Mbit/s (about 420 full
- * frames, ~1 MiB of truesize); not 8 MiB like the emulator's ports: a
- * switch port whose reader is starved for CPU would then queue seconds of
- * small frames (scene N at delay=10ms: p50 136 ms late with 8 MiB, 4.2 ms
- * with 2 MiB, 14 ms with the default, which dropped TCP bursts). */
-#define SWITCH_SNDBUF (2 << 20)
+/* Enough for TCP through a 10 ms link at 400 Mbit/s while the port's
+ * reader waits for the CPU: with 2 MiB the switch in front of the
+ * receiving TAP's plug dropped 1,700-3,500 frames per 5 s run of scene N
+ * at delay=10ms (docs/benchmarks.md), with 4 MiB none.  Not 8 MiB like
+ * the emulator's ports: a port whose reader is starved queues that much
+ * more (scene N's probe at delay=10ms, where a real-time link and sender
+ * leave little CPU to plugs and switches: p50 136 ms late with 8 MiB,
+ * 2-14 ms with 2-4 MiB); a loss there would look like the link's. */
+#define SWITCH_SNDBUF (4 << 20)
 
 /* From vde2's vdeplugin.h (shipped only as an example, not a header):
  * the switch finds a plugin by this symbol, and exports eventadd(). */

@@ -53,7 +53,7 @@ st=$("$TB" status "$name" --json)
 grep -q '"accel": "tcg"\|"accel": "kvm"' <<<"$st" && ok qemu_accel_reported || fail qemu_accel_reported "$st"
 
 # every Unix datagram/seqpacket socket on the frame path (the switches', at
-# 2 MiB, which the kernel reports doubled; UML's vde_plug's and QEMU's, at
+# 4 MiB, which the kernel reports doubled; UML's vde_plug's and QEMU's, at
 # 8 MiB) has a deep send buffer: with the kernel's 208 KiB they drop TCP
 # bursts (switch_plugin.c, guest.c's guest_deepen_nic_sockets)
 bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null | paste - - |
@@ -63,6 +63,11 @@ bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null | paste - - |
 set -- $bufs
 [ "${1:-0}" -ge 4 ] && [ "${2:-1}" -eq 0 ] && ok frame_path_buffers_deep ||
 	fail frame_path_buffers_deep "deep/shallow sockets: $bufs"
+
+# a netns host's NIC is a TAP whose transmit queue must hold a TCP burst
+# while the plug reading it waits for the CPU (tbinit.c, NIC_TXQLEN)
+q=$("$TB" exec "$name" n -- ip link show eth0 2>&1)
+grep -q "qlen 4096" <<<"$q" && ok netns_nic_txqueue_deep || fail netns_nic_txqueue_deep "$q"
 
 # every pair, IPv4 and IPv6 (UML and QEMU ping is busybox's)
 for pair in "u 10.40.0.2" "u 10.40.0.3" "q 10.40.0.1" "q 10.40.0.3" "n 10.40.0.1" "n 10.40.0.2" \
