@@ -30,9 +30,10 @@
  * receiving TAP's plug dropped 1,700-3,500 frames per 5 s run of scene N
  * at delay=10ms (docs/benchmarks.md), with 4 MiB none.  Not 8 MiB like
  * the emulator's ports: a port whose reader is starved queues that much
- * more (scene N's probe at delay=10ms, where a real-time link and sender
- * leave little CPU to plugs and switches: p50 136 ms late with 8 MiB,
- * 2-14 ms with 2-4 MiB); a loss there would look like the link's. */
+ * more (scene N's probe at delay=10ms when a real-time link and sender
+ * left little CPU to plugs and switches: p50 136 ms late with 8 MiB,
+ * 14-133 ms with 4 MiB, 2-4 ms with 2 MiB; 0.2 ms with 4 MiB and no
+ * real-time processes).  A loss there would look like the link's. */
 #define SWITCH_SNDBUF (4 << 20)
 
 /* From vde2's vdeplugin.h (shipped only as an example, not a header):
