@@ -63,8 +63,9 @@ const struct guest_ops *guest_ops_find(const char *kind);
 extern const struct guest_ops guest_uml_ops, guest_qemu_ops, guest_netns_ops;
 
 /* A ready hook for kinds whose NICs are libvdeplug connections of the
- * guest's own process (QEMU) or of a vde_plug it starts (UML): 8 MiB send
- * buffers on those Unix sockets, as on the switches' (switch_plugin.c);
+ * guest's own process (QEMU) or of a vde_plug it starts (UML): SOCKDEEP_BYTES
+ * send buffers on those Unix sockets (the switches' plugin deepens the
+ * switches' side, switch_plugin.c);
  * with the kernel's 208 KiB a sender drops frames of a TCP burst. */
 int guest_deepen_nic_sockets(struct guest_ctx *g, pid_t pid);
 
