@@ -527,8 +527,13 @@ done
 # words reach init as environment variables) and writes results to /out,
 # which is a directory of this run seen through hostfs.
 
-# BENCH_U_BUFS=default keeps the guests' own TCP buffer sizes
+# BENCH_U_BUFS=default keeps the guests' own TCP buffer sizes; otherwise
+# their largest receive and send buffers are BENCH_U_RMEM and BENCH_U_WMEM
 U_BUFS=${BENCH_U_BUFS:-big}
+U_RMEM=${BENCH_U_RMEM:-4194304}
+U_WMEM=${BENCH_U_WMEM:-4194304}
+U_TCPMEM=${BENCH_U_TCPMEM-2048 4096 8192}   # tcp_mem in pages; empty: the guest's own
+U_BACKLOG=${BENCH_U_BACKLOG-4096}            # netdev_max_backlog; empty: the guest's own
 
 uml_root() {
 	local r=$BUILD/bench/umlroot c l
@@ -550,11 +555,15 @@ ip addr add "$bench_ip/24" dev eth0
 ip link set eth0 up
 # a 48 MB guest sizes its TCP buffers from its memory (max ~300 KB), below
 # the bandwidth-delay product at 20 ms RTT: raise them so that the window
-# does not cap the delayed runs (values before and after go to /out)
+# does not cap the delayed runs, tcp_mem above one buffer, and the backlog
+# that a burst read from the deep NIC socket fills (tbinit's 4096; with
+# 1000 this guest dropped frames); values before and after go to /out
 cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >"/out/$bench_tag.$bench_role.tcpbuf"
 if [ "${bench_bufs:-}" = big ]; then
-	echo "4096 131072 2097152" >/proc/sys/net/ipv4/tcp_rmem
-	echo "4096 16384 2097152" >/proc/sys/net/ipv4/tcp_wmem
+	echo "4096 131072 $bench_rmem" >/proc/sys/net/ipv4/tcp_rmem
+	echo "4096 16384 $bench_wmem" >/proc/sys/net/ipv4/tcp_wmem
+	[ -n "${bench_tcpmem:-}" ] && echo "$bench_tcpmem" | tr , ' ' >/proc/sys/net/ipv4/tcp_mem
+	[ -n "${bench_backlog:-}" ] && echo "$bench_backlog" >/proc/sys/net/core/netdev_max_backlog
 	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >>"/out/$bench_tag.$bench_role.tcpbuf"
 fi
 if [ "$bench_role" = server ]; then
@@ -608,10 +617,12 @@ scene_u() {  # scene_u KIND TAG [ATTR...]: one TCP run between two guests
 	local out=$UML_ROOT/out
 	rm -f "$out/$tag".*
 	start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "$@" || return 1
-	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag" "bench_bufs=$U_BUFS"
+	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag" "bench_bufs=$U_BUFS" \
+		"bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM" "bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG"
 	local spid=$UML_PID
 	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
-		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)" "bench_bufs=$U_BUFS"
+		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 5)" "bench_bufs=$U_BUFS" \
+		"bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM" "bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG"
 	local cpid=$UML_PID
 	# the deep send buffers testbed up gives a UML guest's frame path at
 	# READY (its vde_plug child is there once the NIC is open);

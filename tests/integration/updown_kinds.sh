@@ -43,6 +43,7 @@ min_rtt() {
 		awk -F' = ' '/^rtt|^round-trip/ {split($2, v, "/"); print int(v[1])}'
 }
 
+backlog_before=$(cat /proc/sys/net/core/netdev_max_backlog)
 out=$("$TB" up "$dir/$name.topo" 2>&1)
 if [ $? -eq 0 ]; then ok kinds_up; else fail kinds_up "$out"; exit 1; fi
 out2=$("$TB" up "$dir/$other.topo" 2>&1)
@@ -68,6 +69,14 @@ set -- $bufs
 # while the plug reading it waits for the CPU (tbinit.c, NIC_TXQLEN)
 q=$("$TB" exec "$name" n -- ip link show eth0 2>&1)
 grep -q "qlen 4096" <<<"$q" && ok netns_nic_txqueue_deep || fail netns_nic_txqueue_deep "$q"
+
+# a UML or QEMU guest reads its deep NIC sockets in bursts: its receive
+# backlog holds one (tbinit.c, GUEST_RX_BACKLOG); a netns host leaves the
+# machine's setting alone (it is not per namespace)
+b=$(for h in u q; do "$TB" exec "$name" "$h" -- cat /proc/sys/net/core/netdev_max_backlog 2>&1; done | tr '\n' ' ')
+[ "$b" = "4096 4096 " ] && ok guest_rx_backlog_deep || fail guest_rx_backlog_deep "u, q: $b"
+[ "$(cat /proc/sys/net/core/netdev_max_backlog)" = "$backlog_before" ] && ok netns_leaves_machine_backlog ||
+	fail netns_leaves_machine_backlog "was $backlog_before, now $(cat /proc/sys/net/core/netdev_max_backlog)"
 
 # every pair, IPv4 and IPv6 (UML and QEMU ping is busybox's)
 for pair in "u 10.40.0.2" "u 10.40.0.3" "q 10.40.0.1" "q 10.40.0.3" "n 10.40.0.1" "n 10.40.0.2" \
