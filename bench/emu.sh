@@ -705,19 +705,17 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 	if uml_root && start_switch su1 && start_switch su2; then
 		for k in $KINDS; do
 			scene_u "$k"
-			read -r med retr runs < <(u_tcp "u0.$k")
-			put U_tcp_mbit "$k" "$med"
-			put U_tcp_retr "$k" "$retr"
-			log "scene U $k undelayed TCP runs (Mbit/s): $runs"
-			U_NOTE+="${U_NOTE:+; }$k undelayed $runs"
-			put U_rtt_avg_ms "$k" "$(ping_p "$WORK/u0.$k.ping.1" | cut -d/ -f2)"
-			read -r med retr runs < <(u_tcp "u10.$k")
-			put U_d10_tcp_mbit "$k" "$med"
-			put U_d10_tcp_retr "$k" "$retr"
-			log "scene U $k delay=10ms TCP runs (Mbit/s): $runs"
-			U_NOTE+="; $k delay=10ms $runs"
-			put U_d10_rtt_avg_ms "$k" "$(ping_p "$WORK/u10.$k.ping.1" | cut -d/ -f2)"
-			put U_d10_rtt_max_ms "$k" "$(ping_p "$WORK/u10.$k.ping.1" | cut -d/ -f3)"
+			# key prefix, run files, label: undelayed, then delay=10ms
+			for c in "U u0 undelayed" "U_d10 u10 delay=10ms"; do
+				set -- $c
+				read -r med retr runs < <(u_tcp "$2.$k")
+				put "$1_tcp_mbit" "$k" "$med"
+				put "$1_tcp_retr" "$k" "$retr"
+				put "$1_rtt_avg_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f2)"
+				put "$1_rtt_max_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f3)"
+				log "scene U $k $3 TCP runs (Mbit/s): $runs"
+				U_NOTE+="${U_NOTE:+; }$k $3 $runs"
+			done
 		done
 	else
 		log "scene U: cannot build the UML root or the switches"
