@@ -15,9 +15,14 @@ $(BUILD)/bin/tbinit: $(TBINIT_SRCS) lib/frame.h lib/hostcfg.h lib/nl.h lib/units
 		-lnl-route-3 -lnl-3 -lpthread -lm
 endif
 
-.PHONY: images
-images: $(BUILD)/bin/tbinit
+.PHONY: images uml-kernel
+images: $(BUILD)/bin/tbinit uml-kernel
 	@hostimg/mkimages.sh $(BUILD)
+
+# testbed's own UML guest kernel (about 7 minutes the first time on a machine;
+# kept in TB_CACHE, default /var/cache/testbed, after that)
+uml-kernel:
+	@hostimg/mkumlkernel.sh $(BUILD)
 
 # unit tests of the modules the guest layer shares with tbinit
 $(eval $(call unittest,test_hostcfg,tests/unit/test_hostcfg.c,tb,))

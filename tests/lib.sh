@@ -42,3 +42,18 @@ _tb_run_exit() { local c; for c in "${_tb_exit_cmds[@]}"; do eval "$c" >/dev/nul
 trap _tb_run_exit EXIT
 
 need_root() { [ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 0; }; }
+
+# need_images TAG: build the guest images (make images), or FAIL TAG and end
+# the test; exports TB_IMAGES
+need_images() {
+	local out
+	export TB_IMAGES=$TB_ROOT/$TB_BUILD/images
+	out=$(make -s -C "$TB_ROOT" BUILD="$TB_BUILD" images 2>&1) || { fail "$1" "make images failed: $out"; exit 1; }
+}
+
+# tb_testbed VAR PREFIX: a unique testbed name in VAR, brought down on exit
+# ($TB down, so set TB first)
+tb_testbed() {
+	printf -v "$1" '%s' "$(tb_unique "$2")"
+	on_exit "$TB" down "${!1}"
+}

@@ -7,11 +7,7 @@
 need_root
 
 TB=$TB_ASAN_BIN/testbed
-export TB_IMAGES=$TB_ROOT/$TB_BUILD/images
-if ! out=$(make -s -C "$TB_ROOT" BUILD="$TB_BUILD" images 2>&1); then
-	fail guest_images "make images failed: $out"
-	exit 1
-fi
+need_images guest_images
 ok guest_images
 
 name=$(tb_unique tbg)

@@ -8,8 +8,7 @@
 need_root
 
 TB=$TB_ASAN_BIN/testbed
-export TB_IMAGES=$TB_ROOT/$TB_BUILD/images
-make -s -C "$TB_ROOT" BUILD="$TB_BUILD" images >/dev/null 2>&1 || { fail guest_retry_images "make images failed"; exit 1; }
+need_images guest_retry_images
 
 name=$(tb_unique tbr)
 work=$(mktemp -d /tmp/tbretry.XXXXXX)

@@ -6,17 +6,11 @@
 need_root
 
 TB=$TB_BIN/testbed
-export TB_IMAGES=$TB_ROOT/$TB_BUILD/images
-if ! out=$(make -s -C "$TB_ROOT" BUILD="$TB_BUILD" images 2>&1); then
-	fail kinds_images "make images failed: $out"
-	exit 1
-fi
-name=$(tb_unique tbk)
-other=$(tb_unique tbo)
+need_images kinds_images
+tb_testbed name tbk
+tb_testbed other tbo
 dir=$(mktemp -d)
 on_exit rm -rf "$dir"
-on_exit "$TB" down "$name"
-on_exit "$TB" down "$other"
 trap "exit 143" TERM INT
 
 cat >"$dir/$name.topo" <<EOF

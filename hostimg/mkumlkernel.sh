@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# mkumlkernel.sh BUILD — testbed's UML guest kernel into BUILD/images/uml/
+# (part of `make images`; docs/guests.md "The UML kernel").
+#
+# Debian's kernel source (linux-source-6.1, fetched with apt-get download
+# into BUILD/images/dl, never installed), `make ARCH=um tinyconfig`, then
+# hostimg/uml-kernel.config merged in with the kernel's own merge_config.sh;
+# every option of the fragment is checked in the result.  About 7 minutes
+# on 2 cores, so the result is also kept in TB_CACHE (default
+# /var/cache/testbed) under a key of source version, fragment and this
+# script: a fresh clone on the same machine copies it in a second.
+#
+#   images/uml/linux    the kernel (guest_uml.c prefers it to Debian's)
+#   images/uml/config   its full .config
+#   images/uml/key      what it was built from
+set -euo pipefail
+build=${1:?usage: mkumlkernel.sh BUILD}
+mkdir -p "$build" && build=$(cd "$build" && pwd)   # the build cds into the source
+here=$(cd "$(dirname "$0")" && pwd)
+frag=$here/uml-kernel.config
+pkg=linux-source-6.1
+out=$build/images/uml
+dl=$build/images/dl
+cache=${TB_CACHE:-/var/cache/testbed}/uml-kernel
+mkdir -p "$out" "$dl"
+
+deb=$(ls "$dl"/${pkg}_*.deb 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$deb" ]; then
+	echo "mkumlkernel: fetching $pkg (about 140 MB, once)" >&2
+	(cd "$dl" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+	deb=$(ls "$dl"/${pkg}_*.deb 2>/dev/null | sort -V | tail -1 || true)
+	[ -n "$deb" ] || { echo "mkumlkernel: apt-get download $pkg failed (is the package list current? make deps)" >&2; exit 1; }
+fi
+key=$(basename "$deb" .deb)-$(cat "$frag" "$0" | sha256sum | cut -c1-16)
+
+[ -x "$out/linux" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && exit 0
+if [ -x "$cache/$key/linux" ]; then
+	cp "$cache/$key/linux" "$out/linux.new" && cp "$cache/$key/config" "$out/config"
+	mv "$out/linux.new" "$out/linux"
+	echo "$key" >"$out/key"
+	echo "mkumlkernel: $out/linux from $cache/$key" >&2
+	exit 0
+fi
+
+src=$(mktemp -d "$build/uml-kernel-src.XXXXXX")
+trap 'rm -rf "$src"' EXIT
+echo "mkumlkernel: building the UML guest kernel from $(basename "$deb") (about 7 minutes on 2 cores)" >&2
+dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*/$pkg.tar.xz" | tar -xJ -C "$src"
+cd "$src/$pkg"
+log=$src/build.log
+make ARCH=um tinyconfig >"$log" 2>&1
+scripts/kconfig/merge_config.sh -m -O . .config "$frag" >>"$log" 2>&1
+make ARCH=um olddefconfig >>"$log" 2>&1
+bad=""
+while read -r line; do
+	case $line in
+	CONFIG_*=*) grep -qxF "$line" .config || bad+=" ${line%%=*}" ;;
+	"# CONFIG_"*" is not set") o=${line#\# }; o=${o%% *}; grep -q "^$o=" .config && bad+=" $o" ;;
+	esac
+done <"$frag"
+[ -z "$bad" ] || { echo "mkumlkernel: options of $frag not as asked in the result:$bad" >&2; exit 1; }
+if ! make ARCH=um -j"$(nproc)" linux >>"$log" 2>&1; then
+	echo "mkumlkernel: the kernel build failed; the end of its log:" >&2
+	tail -20 "$log" >&2
+	exit 1
+fi
+cp linux "$out/linux.new" && cp .config "$out/config"
+mv "$out/linux.new" "$out/linux"
+echo "$key" >"$out/key"
+if mkdir -p "$cache/$key" 2>/dev/null && cp linux .config "$cache/$key/" 2>/dev/null; then
+	mv "$cache/$key/.config" "$cache/$key/config"
+fi
+echo "mkumlkernel: $out/linux ($(du -h "$out/linux" | cut -f1))" >&2
