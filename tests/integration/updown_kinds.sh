@@ -51,7 +51,10 @@ grep -q '"accel": "tcg"\|"accel": "kvm"' <<<"$st" && ok qemu_accel_reported || f
 # 4 MiB, which the kernel reports doubled; UML's vde_plug's and QEMU's, at
 # 8 MiB) has a deep send buffer: with the kernel's 208 KiB they drop TCP
 # bursts (switch_plugin.c, guest.c's guest_deepen_nic_sockets)
-bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null | paste - - |
+# (one record per socket: ss continues a socket on indented lines, and how
+# many depends on how many processes share it, e.g. UML's mconsole socket)
+bufs=$(ip netns exec "tb-$name" ss -xamp 2>/dev/null |
+	awk '/^u_/ { if (rec != "") print rec; rec = $0; next } { rec = rec " " $0 } END { if (rec != "") print rec }' |
 	awk '/^u_(dgr|seq)/ && /"(vde_switch|vde_plug|qemu-system-x86)"/ && match($0, /,tb[0-9]+/) {
 		v = substr($0, RSTART + 3, RLENGTH - 3) + 0; if (v >= 4194304) deep++; else shallow++ }
 		END { printf "%d %d", deep, shallow }')
