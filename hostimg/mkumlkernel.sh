@@ -5,7 +5,7 @@
 # Debian's kernel source (linux-source-6.1, fetched with apt-get download
 # into BUILD/images/dl, never installed), `make ARCH=um tinyconfig`, then
 # hostimg/uml-kernel.config merged in with the kernel's own merge_config.sh;
-# every option of the fragment is checked in the result.  About 7 minutes
+# every option of the fragment is checked in the result.  About 8 minutes
 # on 2 cores, so the result is also kept in TB_CACHE (default
 # /var/cache/testbed) under a key of source version, fragment and this
 # script: a fresh clone on the same machine copies it in a second.
@@ -44,7 +44,7 @@ fi
 
 src=$(mktemp -d "$build/uml-kernel-src.XXXXXX")
 trap 'rm -rf "$src"' EXIT
-echo "mkumlkernel: building the UML guest kernel from $(basename "$deb") (about 7 minutes on 2 cores)" >&2
+echo "mkumlkernel: building the UML guest kernel from $(basename "$deb") (about 8 minutes on 2 cores)" >&2
 dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "*/$pkg.tar.xz" | tar -xJ -C "$src"
 cd "$src/$pkg"
 log=$src/build.log

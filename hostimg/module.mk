@@ -19,7 +19,7 @@ endif
 images: $(BUILD)/bin/tbinit uml-kernel
 	@hostimg/mkimages.sh $(BUILD)
 
-# testbed's own UML guest kernel (about 7 minutes the first time on a machine;
+# testbed's own UML guest kernel (about 8 minutes the first time on a machine;
 # kept in TB_CACHE, default /var/cache/testbed, after that)
 uml-kernel:
 	@hostimg/mkumlkernel.sh $(BUILD)
