@@ -565,10 +565,10 @@ if [ "${bench_bufs:-}" = big ]; then
 	echo "4096 16384 $bench_wmem" >/proc/sys/net/ipv4/tcp_wmem
 	[ -n "${bench_tcpmem:-}" ] && echo "$bench_tcpmem" | tr , ' ' >/proc/sys/net/ipv4/tcp_mem
 	[ -n "${bench_backlog:-}" ] && echo "$bench_backlog" >/proc/sys/net/core/netdev_max_backlog
-	# each run starts afresh, not from the ssthresh the last one left
-	echo 1 >/proc/sys/net/ipv4/tcp_no_metrics_save
 	cat /proc/sys/net/ipv4/tcp_rmem /proc/sys/net/ipv4/tcp_wmem /proc/sys/net/ipv4/tcp_mem >>"/out/$bench_tag.$bench_role.tcpbuf"
 fi
+# each run starts afresh, not from the ssthresh the last one left
+echo 1 >/proc/sys/net/ipv4/tcp_no_metrics_save
 if [ "$bench_role" = server ]; then
 	# one server for all the tests (a one-off server restarted between them
 	# once never came back); then the receiving guest's counters (where
@@ -633,15 +633,15 @@ uml_stop() {
 # machine's speed drifts (the same undelayed run gave 244 and 309 Mbit/s
 # ten minutes apart).  Run files: u0.KIND.*.R and u10.KIND.*.R in $WORK.
 scene_u() {
-	local k=$1 tag=u.$1 out=$UML_ROOT/out r n=0 d
+	local k=$1 tag=u.$1 out=$UML_ROOT/out r n=0 d attr
+	local both=("bench_tag=$tag" "bench_bufs=$U_BUFS" "bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM"
+		"bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG")
 	rm -f "$out/$tag".*
-	start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" || return 1
-	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "bench_tag=$tag" "bench_bufs=$U_BUFS" \
-		"bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM" "bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG"
+	# the guests boot without a link: the client waits for the first "go"
+	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "${both[@]}"
 	local spid=$UML_PID
 	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
-		bench_peer=10.89.0.2 "bench_tag=$tag" "bench_secs=$(sc 8)" "bench_omit=3" "bench_runs=$((2 * U_RUNS))" "bench_bufs=$U_BUFS" \
-		"bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM" "bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG"
+		bench_peer=10.89.0.2 "bench_secs=$(sc 8)" "bench_omit=3" "bench_runs=$((2 * U_RUNS))" "${both[@]}"
 	local cpid=$UML_PID
 	# the deep send buffers testbed up gives a UML guest's frame path at
 	# READY (its vde_plug child is there once the NIC is open);
@@ -654,12 +654,11 @@ scene_u() {
 	for r in $(seq "$U_RUNS"); do
 		for d in 0 10; do
 			n=$((n + 1))
-			if [ $n -gt 1 ]; then
-				stop_link
-				if [ $d = 0 ]; then start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2"
-				else start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" delay=10ms; fi ||
-					{ log "$k: scene U: the link did not start"; break 2; }
-			fi
+			stop_link
+			attr=()
+			[ "$d" = 10 ] && attr=(delay=10ms)
+			start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}" ||
+				{ log "$k: scene U: the link did not start"; break 2; }
 			: >"$out/$tag.go.$n"
 			wait_for 120 test -s "$out/$tag.json.$n" || { log "$k: scene U run $n did not finish"; break 2; }
 			cp "$out/$tag.json.$n" "$WORK/u$d.$k.iperf.$r"
