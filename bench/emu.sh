@@ -265,20 +265,24 @@ dr = d["drops"]
 print("%.3f %d" % (100.0 * dr["loss"] / max(d["in_frames"], 1), sum(dr.values()) - dr["loss"]))' "$1" 2>/dev/null || echo nan nan
 }
 
-# stat_late_p99 FILE: the upper edge of the histogram bucket holding the 99th
-# percentile of (actual - intended) send time, a2b, in us (emulator's view)
-stat_late_p99() {
+# stat_err_p99 FILE: the upper edge of the histogram bucket holding the 99th
+# percentile of abs(actual - intended) send time, a2b, in us (the emulator's
+# view: its lateness and earliness histograms, which share bucket edges),
+# and the share of frames it sent early (%)
+stat_err_p99() {
 	python3 -c '
 import json, sys
-h = json.load(open(sys.argv[1]))["wires"][0]["a2b"]["late_hist"]
-n = sum(h.values()); acc = 0
+d = json.load(open(sys.argv[1]))["wires"][0]["a2b"]
+late, early = d["late_hist"], d["early_hist"]
+n = sum(late.values()) + sum(early.values()); acc = 0
 unit = {"us": 1, "ms": 1e3, "s": 1e6}
-for k, v in h.items():
-    acc += v
+for k in late:
+    acc += late[k] + early[k]
     if acc >= 0.99 * n:
         num = k.lstrip("<>=").rstrip("mus")
-        print(float(num) * unit[k[len(k.rstrip("mus")):]])
-        break' "$1" 2>/dev/null || echo nan
+        print(float(num) * unit[k[len(k.rstrip("mus")):]], end=" ")
+        break
+print("%.1f" % (100.0 * sum(early.values()) / max(n, 1)))' "$1" 2>/dev/null || echo nan nan
 }
 
 # CPU seconds (user + system) used so far by PID
@@ -479,7 +483,11 @@ want D && for k in $KINDS; do
 		put D_d10_err_p99_us "$k" "$(jget "$WORK/d10.$k.tb" err_p99_us)"
 		put D_d10_err_max_us "$k" "$(jget "$WORK/d10.$k.tb" err_max_us)"
 		put D_d10_rerr_p99_us "$k" "$(jget "$WORK/d10.$k.tb" read_err_p99_us)"
-		[ "$k" = emu ] && put D_d10_late_p99_us emu "$(stat_late_p99 "$WORK/d10.emu.stats")"
+		if [ "$k" = emu ]; then
+			read -r ep99 eearly < <(stat_err_p99 "$WORK/d10.emu.stats")
+			put D_d10_late_p99_us emu "$ep99"
+			put D_d10_early_pct emu "$eearly"
+		fi
 	fi
 	# the same with polling that does not yield to the machine (a fixed
 	# --spin): the link's own precision, and what it costs the receiver
@@ -780,7 +788,8 @@ row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us",
 row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
 row("D: delay=10ms, p99 of the same when the sink read the frame (us)", "D_d10_rerr_p99_us", "")
-row("D: delay=10ms, p99 lateness in the link's own histogram (us, bucket edge)", "D_d10_late_p99_us", "", nd=0, ratio=False)
+row("D: delay=10ms, p99 abs(actual - intended) in the link's own histograms (us, bucket edge)", "D_d10_late_p99_us", "", nd=0, ratio=False)
+row("D: delay=10ms, frames the link sent early, by its own histograms (%)", "D_d10_early_pct", "", ratio=False)
 row("D: the same with --spin 80us (polls whatever else waits), p99 abs(actual - 10ms) (us)", "D_d10s_err_p99_us", "< 100", lambda e: e < 100)
 row("D: the same with --spin 80us, p99 when the sink read the frame (us)", "D_d10s_rerr_p99_us", "")
 n = g("D_loss1_n", "emu") or g("D_loss1_n", "wf")

@@ -130,7 +130,7 @@ struct worker {
 	VEC(struct port *) dirty;   /* ports with a backlog to send this round */
 	mono_ns armed;
 	mono_ns wake_est;           /* how late timer wake-ups come, high end (--spin auto) */
-	mono_ns wake_typ;           /* ... and typically (a running mean) */
+	mono_ns wake_typ;           /* ... and typically (their median) */
 	mono_ns win_start, spun;    /* busy-polling done in the current window */
 	mono_ns spin_since;         /* polling since then, or 0 */
 	int psi_fd;                 /* /proc/pressure/cpu, or -1 */
@@ -138,6 +138,7 @@ struct worker {
 	mono_ns psi_at;
 	int64_t psi_ppm;            /* CPU pressure, running mean (parts per million) */
 	int spin_yield;             /* others wait for the CPU: do not poll */
+	mono_ns early;              /* not polling: frames due this soon leave at wake-up */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
 	int stop;
@@ -806,7 +807,10 @@ static void run_due(struct worker *wk, mono_ns now)
 /* --spin auto: a timer wake-up came OV late.  The estimate rises quickly
  * and decays slowly, so it follows the high end of recent wake-up delays
  * (measured on this 2-vCPU VM: ~100 us at p50, even at SCHED_FIFO) rather
- * than their mean. */
+ * than their mean.  The typical delay is their median, tracked in fixed
+ * steps: a running mean jumped by 100+ us with each wake-up that came
+ * milliseconds late (preempted), and frames sent that much early. */
+#define WAKE_TYP_STEP NS_PER_US
 static void learn_wake(struct worker *wk, mono_ns ov)
 {
 	if (ov < 0)
@@ -815,7 +819,10 @@ static void learn_wake(struct worker *wk, mono_ns ov)
 		wk->wake_est += (ov - wk->wake_est) / 4;
 	else
 		wk->wake_est -= (wk->wake_est - ov) / 64;
-	wk->wake_typ += (ov - wk->wake_typ) / 16;
+	if (ov > wk->wake_typ)
+		wk->wake_typ += WAKE_TYP_STEP;
+	else if (wk->wake_typ >= WAKE_TYP_STEP)
+		wk->wake_typ -= WAKE_TYP_STEP;
 }
 
 /* How long before a deadline to wake: fixed (--spin DURATION) or the
@@ -833,6 +840,10 @@ static mono_ns spin_lead(struct worker *wk, int full)
 
 /* Arm the timer for the next event, SPIN early (the rest is busy-polled:
  * timer wake-ups on a loaded or virtual machine are late by tens of us).
+ * With --spin auto and no polling allowed now, the timer is armed the
+ * typical wake-up delay early and frames due within that lead leave at
+ * the wake-up (wk->early): the send times then scatter around the
+ * deadlines instead of all coming a wake-up delay late.
  * Returns 1 when the next event is so close that the loop should poll. */
 /* Busy-polling is held to a share of each SPIN_WINDOW: when deadlines
  * come faster than timer wake-ups (10,000 frames/s with ~100 us wake-up
@@ -906,6 +917,7 @@ static int arm_timer(struct worker *wk, mono_ns now)
 {
 	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
 	mono_ns spin = spin_budget(wk, now);
+	wk->early = 0;
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
@@ -915,6 +927,9 @@ static int arm_timer(struct worker *wk, mono_ns now)
 			return 1;
 		}
 		next -= spin;
+	} else if (next != INT64_MAX && wk->emu->o.spin_auto) {
+		wk->early = wk->wake_typ < wk->emu->o.spin_ns ? wk->wake_typ : wk->emu->o.spin_ns;
+		next -= wk->early;
 	}
 	if (next == wk->armed)
 		return 0;
@@ -985,7 +1000,7 @@ static void *worker_main(void *arg)
 				break;
 		}
 		mono_ns now = mono_now();
-		run_due(wk, now);
+		run_due(wk, now + wk->early);
 		flush_dirty(wk);
 		if (wk->down.n)
 			ports_retry(wk, now);
@@ -1419,6 +1434,16 @@ static void snap_take(struct worker *wk, void *arg)
 
 static const char *const dir_name[2] = { "a2b", "b2a" };
 
+static void hist_text(FILE *out, const char *wire, const char *dir, const char *what,
+		      const uint64_t *hist)
+{
+	fprintf(out, "%s %s %s", wire, dir, what);
+	for (int k = 0; k < EMU_HIST_N; k++)
+		if (hist[k])
+			fprintf(out, " %s=%llu", hist_labels[k], (unsigned long long)hist[k]);
+	fputc('\n', out);
+}
+
 static void stats_text(FILE *out, const struct wire *w, const struct snap *s)
 {
 	for (int i = 0; i < 2; i++)
@@ -1436,12 +1461,18 @@ static void stats_text(FILE *out, const struct wire *w, const struct snap *s)
 			(unsigned long long)st->duplicates, (unsigned long long)st->reorders,
 			(unsigned long long)st->corrupted, (unsigned long long)st->qdepth,
 			(unsigned long long)st->qdepth_max);
-		fprintf(out, "%s %s late", w->name, dir_name[d]);
-		for (int k = 0; k < EMU_HIST_N; k++)
-			if (st->hist[k])
-				fprintf(out, " %s=%llu", hist_labels[k], (unsigned long long)st->hist[k]);
-		fputc('\n', out);
+		hist_text(out, w->name, dir_name[d], "late", st->hist);
+		hist_text(out, w->name, dir_name[d], "early", st->hist_early);
 	}
+}
+
+static void hist_json(struct json *j, const char *key, const uint64_t *hist)
+{
+	json_key(j, key);
+	json_obj_begin(j);
+	for (int k = 0; k < EMU_HIST_N; k++)
+		json_kv_uint(j, hist_labels[k], hist[k]);
+	json_obj_end(j);
 }
 
 static void stats_json(struct json *j, const struct wire *w, const struct snap *s)
@@ -1475,11 +1506,8 @@ static void stats_json(struct json *j, const struct wire *w, const struct snap *
 		json_kv_uint(j, "corrupted", st->corrupted);
 		json_kv_uint(j, "qdepth", st->qdepth);
 		json_kv_uint(j, "qdepth_max", st->qdepth_max);
-		json_key(j, "late_hist");
-		json_obj_begin(j);
-		for (int k = 0; k < EMU_HIST_N; k++)
-			json_kv_uint(j, hist_labels[k], st->hist[k]);
-		json_obj_end(j);
+		hist_json(j, "late_hist", st->hist);
+		hist_json(j, "early_hist", st->hist_early);
 		json_obj_end(j);
 	}
 	json_obj_end(j);

@@ -58,13 +58,14 @@ void pool_destroy(struct frame_pool *p)
 
 void stats_late(struct dir_stats *st, mono_ns late)
 {
-	uint64_t us = late <= 0 ? 0 : (uint64_t)late / 1000;
+	uint64_t *hist = late < 0 ? st->hist_early : st->hist;
+	uint64_t us = (uint64_t)(late < 0 ? -late : late) / 1000;
 	int b = 0;
 	while (us && b < EMU_HIST_N - 1) {
 		us >>= 1;
 		b++;
 	}
-	st->hist[b]++;
+	hist[b]++;
 }
 
 void lane_init(struct lane *l, const struct impair_dir *cfg, struct rng *rng, struct dir_stats *st)

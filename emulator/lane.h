@@ -65,8 +65,10 @@ enum drop_cause {
 };
 extern const char *const drop_names[DROP__N];
 
-/* Histogram of lateness (actual - intended send time): bucket 0 is < 1 us,
- * bucket i (1..N-2) is [2^(i-1), 2^i) us, the last everything above. */
+/* Histograms of lateness (actual - intended send time) and of earliness
+ * (intended - actual, for frames sent before their time: --spin auto
+ * without polling): bucket 0 is < 1 us, bucket i (1..N-2) is
+ * [2^(i-1), 2^i) us, the last everything above. */
 #define EMU_HIST_N 24
 extern const char *const hist_labels[EMU_HIST_N];
 
@@ -76,6 +78,7 @@ struct dir_stats {
 	uint64_t duplicates, reorders, corrupted;
 	uint64_t qdepth, qdepth_max;         /* frames held now, and the most */
 	uint64_t hist[EMU_HIST_N];
+	uint64_t hist_early[EMU_HIST_N];
 };
 
 /* How a lane hands a frame to its output port: SEND returns 1 if it kept
@@ -126,7 +129,7 @@ void lane_flush(struct lane *l, struct frame_pool *pool);
 int lane_lose(struct lane *l);
 /* Transmission time of LEN bytes at the lane's rate, with its overhead. */
 int64_t lane_tx_time(const struct impair_dir *cfg, uint32_t len);
-/* Record a send's lateness in the histogram. */
+/* Record a send's lateness (negative: earliness) in its histogram. */
 void stats_late(struct dir_stats *st, mono_ns late);
 
 #endif

@@ -71,6 +71,19 @@ n=$(tcpdump -nr "$dir/pcapdir/w0-b.pcap" 2>/dev/null | wc -l)
 [ "$(field cap received)" = 300 ] && [ "$n" -ge 300 ] && ok emu_frames_pcap \
 	|| fail emu_frames_pcap "received $(field cap received), $n frames in w0-b.pcap"
 
+# --realtime (and so --spin auto): when the loop may not poll it sends
+# frames due within the typical wake-up delay at the wake-up, a little
+# early, never more than the spin cap (1 ms) early; every frame written is
+# counted once, in the lateness or the earliness histogram.
+EMUOPT=--realtime run early 4000 64 delay=10ms
+hist_sum() { awk -v h="$2" '$2 == "a2b" && $3 == h { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$dir/$1.stats"; }
+early_far=$(awk '$2 == "a2b" && $3 == "early" { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] !~ /us$|^<1ms$/) n += kv[2] } } END { print n + 0 }' "$dir/early.stats")
+recorded=$(( $(hist_sum early late) + $(hist_sum early early) ))
+min_us=$(field early delay_min_us)
+[ "$(field early received)" = 4000 ] && [ "$early_far" = 0 ] && [ "$recorded" = "$(counter early out_frames)" ] &&
+	awk -v m="$min_us" 'BEGIN { exit !(m >= 9000) }' && ok emu_frames_realtime_early_bounded \
+	|| fail emu_frames_realtime_early_bounded "received $(field early received), min delay $min_us us, $early_far frames 1 ms early or more, $recorded of $(counter early out_frames) in the histograms; $(grep a2b "$dir/early.stats")"
+
 TMO=2s run big 100 2000
 m=$(counter big malformed)
 [ "$(field big received)" = 0 ] && [ "${m:-0}" -ge 100 ] && grep -q 'dropped a frame of 1524 or more bytes' "$dir/big/emu.log" \

@@ -362,6 +362,12 @@ TEST(histogram_buckets)
 	CHECK_EQ_U64(st.hist[1], 1);       /* [1, 2) us */
 	CHECK_EQ_U64(st.hist[6], 1);       /* [32, 64) us */
 	CHECK_EQ_U64(st.hist[EMU_HIST_N - 1], 1);
+	/* frames sent before their time go to the earliness histogram */
+	stats_late(&st, -1);
+	stats_late(&st, -40 * NS_PER_US);
+	CHECK_EQ_U64(st.hist_early[0], 1);
+	CHECK_EQ_U64(st.hist_early[6], 1);   /* [32, 64) us early */
+	CHECK_EQ_U64(st.hist[0], 2);
 }
 
 int main(void)
