@@ -667,8 +667,10 @@ scene_u() {
 			[ "$d" = 10 ] && attr=(delay=10ms)
 			start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}" ||
 				{ log "$k: scene U: the link did not start"; break 2; }
+			local c0; c0=$(cpu_s "$LINK_PID")
 			: >"$out/$tag.go.$n"
 			wait_for 120 test -s "$out/$tag.json.$n" || { log "$k: scene U run $n did not finish"; break 2; }
+			echo "$c0 $(cpu_s "$LINK_PID")" | awk '{ printf "%.2f", $2 - $1 }' >"$WORK/u$d.$k.cpu.$r"
 			cp "$out/$tag.json.$n" "$WORK/u$d.$k.iperf.$r"
 			cp "$out/$tag.ping.$n" "$WORK/u$d.$k.ping.$r" 2>/dev/null
 		done
@@ -720,8 +722,9 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 				put "$1_tcp_retr" "$k" "$retr"
 				put "$1_rtt_avg_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f2)"
 				put "$1_rtt_max_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f3)"
-				log "scene U $k $3 TCP runs (Mbit/s): $runs"
-				U_NOTE+="${U_NOTE:+; }$k $3 $runs"
+				cpu=$(for r in $(seq "$U_RUNS"); do cat "$WORK/$2.$k.cpu.$r" 2>/dev/null || echo -; echo; done | paste -sd/)
+				log "scene U $k $3 TCP runs (Mbit/s): $runs; link CPU s: $cpu"
+				U_NOTE+="${U_NOTE:+; }$k $3 $runs (link CPU s $cpu)"
 			done
 		done
 	else
@@ -843,7 +846,7 @@ PY
 	fi
 	echo
 	echo "$TABLE"
-	[ -n "${U_NOTE:-}" ] && { echo; echo "Scene U, each TCP run in Mbit/s (emu: testbed-emu, wf: wirefilter): $U_NOTE."; }
+	[ -n "${U_NOTE:-}" ] && { echo; echo "Scene U, each TCP run in Mbit/s and the CPU seconds the link used in it (emu: testbed-emu, wf: wirefilter): $U_NOTE."; }
 } >"$OUT"
 echo
 cat "$OUT"

@@ -138,6 +138,7 @@ struct worker {
 	mono_ns psi_at;
 	int64_t psi_ppm;            /* CPU pressure, running mean (parts per million) */
 	int spin_yield;             /* others wait for the CPU: do not poll */
+	int may_poll;               /* a fixed --spin, or auto in a real-time loop */
 	mono_ns early;              /* not polling: frames due this soon leave at wake-up */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
@@ -904,7 +905,7 @@ static mono_ns spin_budget(struct worker *wk, mono_ns now)
 		wk->spun = 0;
 		psi_update(wk, now);
 	}
-	if (wk->spin_yield)
+	if (wk->spin_yield || !wk->may_poll)
 		return 0;
 	if (wk->spun < SPIN_WINDOW * SPIN_FULL_PCT / 100)
 		return spin_lead(wk, 1);
@@ -1649,7 +1650,11 @@ int emu_create(const struct emu_opts *o, struct emu **out)
 		wk->armed = INT64_MAX;
 		wk->wake_est = 50 * NS_PER_US;
 		wk->wake_typ = 50 * NS_PER_US;
-		wk->psi_fd = o->spin_auto ? open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC) : -1;
+		/* --spin auto polls only in a real-time loop: an ordinary one is
+		 * preempted while polling, and takes the CPU from the guests and
+		 * switches it shares the machine with */
+		wk->may_poll = !o->spin_auto || o->rt_prio > 0;
+		wk->psi_fd = o->spin_auto && wk->may_poll ? open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC) : -1;
 		pool_init(&wk->pool, o->pool_frames);
 		pthread_mutex_init(&wk->qmu, NULL);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -48,8 +48,9 @@ static void usage(FILE *out)
 		"                    the rest; auto learns how late timer wake-ups are\n"
 		"                    here and leads by that (at most 1ms), and while it\n"
 		"                    may not poll sends frames due within the typical\n"
-		"                    wake-up delay at the wake-up.  Default: auto with\n"
-		"                    --realtime, 0 (sleep on the timer) without\n"
+		"                    wake-up delay at the wake-up; it polls only with\n"
+		"                    --realtime.  0 sleeps on the timer and never sends\n"
+		"                    early.  Default: auto\n"
 		"  --realtime[=PRIO] run the event loops SCHED_FIFO (default PRIO 10)\n"
 		"  --log FILE        log to FILE instead of stderr\n"
 		"  --ready-fd N      write \"ready\\n\" to fd N once ports and ctl are up\n"
@@ -314,11 +315,9 @@ int main(int argc, char **argv)
 		die("give two ports (PORT_A PORT_B) or none; 'testbed-emu --help' explains");
 	if (nargs == 0 && !ctl_path)
 		die("nothing to do: give two ports, or --ctl PATH to add wires at run time");
-	/* busy-polling buys timing with CPU: by default only for a loop that
-	 * was asked to be real-time (an ordinary one would take the CPU from
-	 * the generators, switches and guests it shares the machine with,
-	 * and be preempted while polling anyway) */
-	if (!spin_given && o.rt_prio > 0) {
+	/* auto by default: it busy-polls only in a real-time loop (emu.c) and
+	 * otherwise only aims its wake-ups by what it learned */
+	if (!spin_given) {
 		o.spin_auto = 1;
 		o.spin_ns = NS_PER_MS;
 	}
