@@ -356,18 +356,46 @@ tcp_run() {  # tcp_run NAME: iperf3 NSA -> NSB; sets R[NAME.*] via put by caller
 	stop_pid "$srv"
 }
 
+# What the 64-byte blast costs, in CPU: the machine's busy seconds (from
+# /proc/stat: user, nice, system, irq, softirq) and those of the plugs,
+# switches and link of the scene; blast_cpu_put turns the difference into
+# CPU microseconds per frame delivered.
+machine_cpu_s() { awk -v t="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.3f", ($2 + $3 + $4 + $7 + $8) / t }' /proc/stat; }
+group_cpu_s() {  # group_cpu_s PID...: their summed CPU seconds
+	local p t=0
+	for p; do t=$(awk -v a="$t" -v b="$(cpu_s "$p" 2>/dev/null || echo 0)" 'BEGIN { printf "%.3f", a + b }'); done
+	echo "$t"
+}
+blast_groups() {  # blast_groups KIND: "machine plugs switches link" CPU seconds now
+	local sw=("$(cat "$WORK/sw1.pid")")
+	[ "$1" != base ] && sw+=("$(cat "$WORK/sw2.pid")")
+	echo "$(machine_cpu_s) $(group_cpu_s "$(cat "$WORK/$NSA.plug.pid")" "$(cat "$WORK/$NSB.plug.pid")")" \
+		"$(group_cpu_s "${sw[@]}") $( [ "$1" != base ] && group_cpu_s "$LINK_PID" || echo 0)"
+}
+blast_cpu_put() {  # blast_cpu_put PFX KIND FRAMES "BEFORE" "AFTER"
+	local pfx=$1 k=$2 n=$3 i=0 g
+	local -a b=($4) a=($5)
+	for g in machine plugs switches link; do
+		put "${pfx}_udp64_cpu_us_$g" "$k" "$(awk -v x="${b[$i]}" -v y="${a[$i]}" -v n="$n" 'BEGIN { printf "%.2f", (n > 0 ? (y - x) * 1e6 / n : 0) }')"
+		i=$((i + 1))
+	done
+}
+
 scene_taps() {  # scene_taps KIND: measure over the current TAP scene
 	local k=$1 pfx=$2
 	wait_for 10 ping_ok || { log "$k: no ping through the scene"; return 1; }
 	ip netns exec "$NSB" ping -c 1 -W 1 -q 10.88.0.1 >/dev/null 2>&1
 	# 64-byte UDP frames, offered as fast as the sender can
 	sink "udp_$k" "$NSB" udp://10.88.0.2:7000 --idle 1s --timeout 60s
+	local cpu0; cpu0=$(blast_groups "$k")
 	gen "$NSA" udp://10.88.0.2:7000 --count "$(sc 600000)" --size 64
 	sink_wait
+	local cpu1; cpu1=$(blast_groups "$k")
 	put "${pfx}_udp64_fps" "$k" "$(jget "$WORK/udp_$k.tb" fps)"
 	# where the frames that did not arrive were lost: sent, through the
 	# link (testbed-emu's counters), received
 	put "${pfx}_udp64_rcvd" "$k" "$(jget "$WORK/udp_$k.tb" unique)"
+	blast_cpu_put "$pfx" "$k" "$(jget "$WORK/udp_$k.tb" unique)" "$cpu0" "$cpu1"
 	if [ "$k" = emu ]; then
 		link_stats emu "udp_$k"
 		put "${pfx}_udp64_link_in_out" emu "$(python3 -c '
@@ -765,6 +793,9 @@ def row(label, f, aim, ok=None, nd=1, ratio=True):
     rows.append(f"| {label} | {fmt(e, nd)} | {fmt(w, nd)} | {r} | {aim} | {met} |")
 base_udp, base_tcp = g("B_udp64_fps", "base"), g("B_tcp_mbit", "base")
 row("N: 64-byte UDP frames/s end to end", "N_udp64_fps", f">= one switch ({fmt(base_udp)})", lambda e: base_udp and e >= base_udp)
+for grp, what in (("machine", "the whole machine"), ("plugs", "the two TAP plugs"), ("switches", "the switches"), ("link", "the link")):
+    row(f"N: that blast's CPU per frame delivered, {what} (us)", f"N_udp64_cpu_us_{grp}",
+        f"one switch: {fmt(g(f'B_udp64_cpu_us_{grp}', 'base'), 2)}" if grp != "link" else "", nd=2)
 row("N: one-way delay p50 at 10k fps, no delay (us)", "N_lat_p50_us", f"one switch: {fmt(g('B_lat_p50_us', 'base'))}", nd=1)
 row("N: one-way delay p99 at 10k fps, no delay (us)", "N_lat_p99_us", f"one switch: {fmt(g('B_lat_p99_us', 'base'))}", nd=1)
 row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
