@@ -119,8 +119,7 @@ rm -rf "$out/root.old"
 if ! ls "$out"/dl/linux-image-*-cloud-amd64_*.deb >/dev/null 2>&1; then
 	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
 	[ -n "$pkg" ] || { echo "mkimages: cannot find the Debian cloud kernel package (apt-get update?)" >&2; exit 1; }
-	(cd "$out/dl" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-	ls "$out"/dl/linux-image-*-cloud-amd64_*.deb >/dev/null 2>&1 || { echo "mkimages: apt-get download $pkg failed" >&2; exit 1; }
+	"$(dirname "$0")/debfetch.sh" "$out/dl" "$pkg" >/dev/null
 fi
 deb=$(ls "$out"/dl/linux-image-*-cloud-amd64_*.deb | sort -V | tail -1)
 kx=$out/dl/kernel

@@ -2,8 +2,9 @@
 # mkumlkernel.sh BUILD — testbed's UML guest kernel into BUILD/images/uml/
 # (part of `make images`; docs/guests.md "The UML kernel").
 #
-# Debian's kernel source (linux-source-6.1, fetched with apt-get download
-# into BUILD/images/dl, never installed), `make ARCH=um tinyconfig`, then
+# Debian's kernel source (linux-source-6.1, fetched by debfetch.sh with
+# apt-get download into BUILD/images/dl, never installed, and only when
+# the cache below misses), `make ARCH=um tinyconfig`, then
 # hostimg/uml-kernel.config merged in with the kernel's own merge_config.sh;
 # every option of the fragment is checked in the result.  About 8 minutes
 # on 2 cores, so the result is also kept in TB_CACHE (default
@@ -24,24 +25,27 @@ dl=$build/images/dl
 cache=${TB_CACHE:-/var/cache/testbed}/uml-kernel
 mkdir -p "$out" "$dl"
 
-deb=$(ls "$dl"/${pkg}_*.deb 2>/dev/null | sort -V | tail -1 || true)
-if [ -z "$deb" ]; then
-	echo "mkumlkernel: fetching $pkg (about 140 MB, once)" >&2
-	(cd "$dl" && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-	deb=$(ls "$dl"/${pkg}_*.deb 2>/dev/null | sort -V | tail -1 || true)
-	[ -n "$deb" ] || { echo "mkumlkernel: apt-get download $pkg failed (is the package list current? make deps)" >&2; exit 1; }
+# the source's name from apt's lists: a cache hit needs no download
+deb=
+if ! name=$("$here/debfetch.sh" --name "$pkg" 2>/dev/null); then
+	deb=$("$here/debfetch.sh" "$dl" "$pkg")
+	name=$(basename "$deb")
 fi
-key=$(basename "$deb" .deb)-$(cat "$frag" "$0" | sha256sum | cut -c1-16)
+key=${name%.deb}-$(cat "$frag" "$0" | sha256sum | cut -c1-16)
 
-[ -x "$out/linux" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && exit 0
-if [ -x "$cache/$key/linux" ]; then
-	cp "$cache/$key/linux" "$out/linux.new" && cp "$cache/$key/config" "$out/config"
+install_from() {  # install_from DIR: DIR/linux and DIR/config into $out
+	cp "$1/linux" "$out/linux.new" && cp "$1/config" "$out/config"
 	mv "$out/linux.new" "$out/linux"
 	echo "$key" >"$out/key"
+}
+[ -x "$out/linux" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && exit 0
+if [ -x "$cache/$key/linux" ]; then
+	install_from "$cache/$key"
 	echo "mkumlkernel: $out/linux from $cache/$key" >&2
 	exit 0
 fi
 
+[ -n "$deb" ] || deb=$("$here/debfetch.sh" "$dl" "$pkg")
 src=$(mktemp -d "$build/uml-kernel-src.XXXXXX")
 trap 'rm -rf "$src"' EXIT
 echo "mkumlkernel: building the UML guest kernel from $(basename "$deb") (about 8 minutes on 2 cores)" >&2
@@ -64,10 +68,7 @@ if ! make ARCH=um -j"$(nproc)" linux >>"$log" 2>&1; then
 	tail -20 "$log" >&2
 	exit 1
 fi
-cp linux "$out/linux.new" && cp .config "$out/config"
-mv "$out/linux.new" "$out/linux"
-echo "$key" >"$out/key"
-if mkdir -p "$cache/$key" 2>/dev/null && cp linux .config "$cache/$key/" 2>/dev/null; then
-	mv "$cache/$key/.config" "$cache/$key/config"
-fi
+cp .config config
+install_from .
+mkdir -p "$cache/$key" 2>/dev/null && cp linux config "$cache/$key/" 2>/dev/null || true
 echo "mkumlkernel: $out/linux ($(du -h "$out/linux" | cut -f1))" >&2
