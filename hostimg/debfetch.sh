@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # debfetch.sh DIR PKG — print the path of PKG's .deb in DIR, fetched with
 # `apt-get download` (never installed) unless DIR already holds the version
-# apt would fetch.  With no package lists, the newest .deb of PKG already
-# in DIR is used.
+# apt would fetch.  A fetched .deb is also kept in TB_CACHE (default
+# /var/cache/testbed/debs), where the next clone on the machine takes it
+# from.  With no package lists, the newest .deb of PKG already in DIR is
+# used.
 # debfetch.sh --name PKG — print only that .deb's file name, fetching
 # nothing (a cache key that needs no download).
 set -euo pipefail
+cache=${TB_CACHE:-/var/cache/testbed}/debs
 candidate() { { apt-cache show --no-all-versions "$1" 2>/dev/null || true; } | sed -n 's|^Filename: .*/||p' | head -1; }
 
 if [ "${1:-}" = --name ]; then
@@ -23,6 +26,11 @@ if [ -n "$name" ] && [ -f "$dir/$name" ]; then
 	echo "$dir/$name"
 	exit 0
 fi
+if [ -n "$name" ] && [ -f "$cache/$name" ]; then
+	ln -f "$cache/$name" "$dir/$name" 2>/dev/null || cp "$cache/$name" "$dir/$name"
+	echo "$dir/$name"
+	exit 0
+fi
 if [ -n "$name" ]; then
 	echo "debfetch: fetching $name" >&2
 	# apt warns that root downloads unsandboxed; that is expected here
@@ -30,4 +38,9 @@ if [ -n "$name" ]; then
 fi
 deb=$(ls "$dir/${pkg}_"*.deb 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$deb" ] || { echo "debfetch: cannot fetch $pkg (is the package list current? make deps)" >&2; exit 1; }
+if [ -n "$name" ] && [ "$(basename "$deb")" = "$name" ]; then
+	# best effort: a cache that cannot be written costs the next clone a download
+	mkdir -p "$cache" 2>/dev/null && { ln -f "$deb" "$cache/$name.new" 2>/dev/null || cp "$deb" "$cache/$name.new" 2>/dev/null; } &&
+		mv "$cache/$name.new" "$cache/$name" 2>/dev/null || rm -f "$cache/$name.new"
+fi
 echo "$deb"
