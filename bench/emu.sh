@@ -513,7 +513,7 @@ want D && for k in $KINDS; do
 		put D_d10_rerr_p99_us "$k" "$(jget "$WORK/d10.$k.tb" read_err_p99_us)"
 		if [ "$k" = emu ]; then
 			read -r ep99 eearly < <(stat_err_p99 "$WORK/d10.emu.stats")
-			put D_d10_late_p99_us emu "$ep99"
+			put D_d10_link_err_p99_us emu "$ep99"
 			put D_d10_early_pct emu "$eearly"
 		fi
 	fi
@@ -750,7 +750,7 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 				put "$1_tcp_retr" "$k" "$retr"
 				put "$1_rtt_avg_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f2)"
 				put "$1_rtt_max_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f3)"
-				cpu=$(for r in $(seq "$U_RUNS"); do cat "$WORK/$2.$k.cpu.$r" 2>/dev/null || echo -; echo; done | paste -sd/)
+				cpu=$(for r in $(seq "$U_RUNS"); do cat "$WORK/$2.$k.cpu.$r" 2>/dev/null || printf -; echo; done | paste -sd/)
 				log "scene U $k $3 TCP runs (Mbit/s): $runs; link CPU s: $cpu"
 				U_NOTE+="${U_NOTE:+; }$k $3 $runs (link CPU s $cpu)"
 			done
@@ -822,7 +822,7 @@ row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us",
 row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
 row("D: delay=10ms, p99 of the same when the sink read the frame (us)", "D_d10_rerr_p99_us", "")
-row("D: delay=10ms, p99 abs(actual - intended) in the link's own histograms (us, bucket edge)", "D_d10_late_p99_us", "", nd=0, ratio=False)
+row("D: delay=10ms, p99 abs(actual - intended) in the link's own histograms (us, bucket edge)", "D_d10_link_err_p99_us", "", nd=0, ratio=False)
 row("D: delay=10ms, frames the link sent early, by its own histograms (%)", "D_d10_early_pct", "", ratio=False)
 row("D: the same with --spin 80us (polls whatever else waits), p99 abs(actual - 10ms) (us)", "D_d10s_err_p99_us", "< 100", lambda e: e < 100)
 row("D: the same with --spin 80us, p99 when the sink read the frame (us)", "D_d10s_rerr_p99_us", "")
