@@ -409,6 +409,7 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 	sink_wait
 	put "${pfx}_lat_p50_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p50_us)"
 	put "${pfx}_lat_p99_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p99_us)"
+	put "${pfx}_lat_lost" "$k" "$(jget "$WORK/lat_$k.tb" lost)"
 	[ "$k" = emu ] && link_stats emu "pre_tcp_$k"
 	tcp_path_mark
 	tcp_run "tcp_$k"
@@ -429,8 +430,11 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	gen "$NSA" udp://10.88.0.2:7002 --count "$(sc 20000)" --rate 10000 --size 64
 	sink_wait
 	put N_d10_err_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p50_us)"
+	put N_d10_delay_min_us "$k" "$(jget "$WORK/dlat_$k.tb" delay_min_us)"
+	put N_d10_delay_p50_us "$k" "$(jget "$WORK/dlat_$k.tb" delay_p50_us)"
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
 	put N_d10_rerr_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" read_err_p99_us)"
+	put N_d10_probe_lost "$k" "$(jget "$WORK/dlat_$k.tb" lost)"
 	# TCP through the same delay
 	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
 	tcp_path_mark
@@ -508,6 +512,8 @@ want D && for k in $KINDS; do
 	fi
 	if LINK_RT=1 direct "$k" d10 --expect 10ms -- --count "$(sc 30000)" --rate 10000 --size 64 -- delay=10ms; then
 		put D_d10_err_p50_us "$k" "$(jget "$WORK/d10.$k.tb" err_p50_us)"
+		put D_d10_delay_min_us "$k" "$(jget "$WORK/d10.$k.tb" delay_min_us)"
+		put D_d10_delay_p50_us "$k" "$(jget "$WORK/d10.$k.tb" delay_p50_us)"
 		put D_d10_err_p99_us "$k" "$(jget "$WORK/d10.$k.tb" err_p99_us)"
 		put D_d10_err_max_us "$k" "$(jget "$WORK/d10.$k.tb" err_max_us)"
 		put D_d10_rerr_p99_us "$k" "$(jget "$WORK/d10.$k.tb" read_err_p99_us)"
@@ -802,6 +808,8 @@ row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_t
 row("N: TCP retransmissions, no delay", "N_tcp_retr", f"one switch: {fmt(g('B_tcp_retr', 'base'), 0)}", nd=0, ratio=False)
 row("N: frames the link itself dropped during that TCP run", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
 row("N: frames of that TCP run sent by one TAP, not received by the other", "N_tcp_path_lost", "", nd=0, ratio=False)
+row("N: delay=10ms, one-way delay min at 10k fps (us; the path alone adds the no-delay p50)", "N_d10_delay_min_us", "", ratio=False)
+row("N: delay=10ms, one-way delay p50 at 10k fps (us)", "N_d10_delay_p50_us", "", ratio=False)
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("N: delay=10ms, p99 of the same when the sink read the frame (us)", "N_d10_rerr_p99_us", "")
@@ -818,6 +826,8 @@ row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
 row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
 row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
     lambda e: g("D_fps_per_core", "wf") and e >= 5 * g("D_fps_per_core", "wf"))
+row("D: delay=10ms, one-way delay min at 10k fps (us)", "D_d10_delay_min_us", "", ratio=False)
+row("D: delay=10ms, one-way delay p50 at 10k fps (us)", "D_d10_delay_p50_us", "", ratio=False)
 row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us", "")
 row("D: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("D: delay=10ms, max abs(actual - 10ms) (us)", "D_d10_err_max_us", "")
