@@ -39,7 +39,7 @@ install_from() {  # install_from DIR: DIR/linux and DIR/config into $out
 	echo "$key" >"$out/key"
 }
 [ -x "$out/linux" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ] && exit 0
-if [ -x "$cache/$key/linux" ]; then
+if [ -x "$cache/$key/linux" ] && [ -f "$cache/$key/config" ]; then
 	install_from "$cache/$key"
 	echo "mkumlkernel: $out/linux from $cache/$key" >&2
 	exit 0
@@ -70,5 +70,12 @@ if ! make ARCH=um -j"$(nproc)" linux >>"$log" 2>&1; then
 fi
 cp .config config
 install_from .
-mkdir -p "$cache/$key" 2>/dev/null && cp linux config "$cache/$key/" 2>/dev/null || true
+# into the cache whole or not at all (an entry is renamed into place once
+# complete): a half-written entry would fail every later build
+rm -rf "$cache/$key.new" 2>/dev/null || true
+if mkdir -p "$cache/$key.new" 2>/dev/null && cp linux config "$cache/$key.new/" 2>/dev/null; then
+	rm -rf "$cache/$key" && mv "$cache/$key.new" "$cache/$key"
+else
+	rm -rf "$cache/$key.new" 2>/dev/null || true
+fi
 echo "mkumlkernel: $out/linux ($(du -h "$out/linux" | cut -f1))" >&2
