@@ -31,7 +31,9 @@
 # bench/emu-doc.md followed by the table), BENCH_QLEN (Unix datagram queue
 # length of the scenes' namespaces, default 256 as in `testbed up`),
 # BENCH_KEEP=DIR (keep scene U's guest outputs: iperf3, ping, TCP buffers,
-# both guests' /proc/net/dev and /proc/net/snmp).
+# both guests' /proc/net/dev and /proc/net/snmp), BENCH_N_RUNS and
+# BENCH_U_RUNS (pairs of TCP runs, undelayed and delay=10ms, per link in
+# scenes N and U; default 3).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TB_BUILD:-build}
@@ -366,6 +368,22 @@ tcp_run() {  # tcp_run NAME: iperf3 NSA -> NSB; sets R[NAME.*] via put by caller
 	stop_pid "$srv"
 }
 
+# tcp_median TAG RUNS: "MEDIAN_MBIT RETRANSMISSIONS RUNS_MBIT" over the
+# iperf3 files $WORK/TAG.iperf.1..RUNS (retransmissions summed; runs as "a/b/c")
+tcp_median() {
+	local r v retr=0 all=() med
+	for r in $(seq "$2"); do
+		v=$(jget "$WORK/$1.iperf.$r" end.sum_received.bits_per_second | awk '$1 > 0 { printf "%.1f", $1 / 1e6 }')
+		[ -n "$v" ] || continue
+		all+=("$v")
+		v=$(jget "$WORK/$1.iperf.$r" end.sum_sent.retransmits)
+		[[ $v =~ ^[0-9]+$ ]] && retr=$((retr + v))
+	done
+	[ ${#all[@]} -gt 0 ] || { echo "nan nan -"; return; }
+	med=$(printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo "$med $retr $(IFS=/; echo "${all[*]}")"
+}
+
 # What the 64-byte blast costs, in CPU: the machine's busy seconds (from
 # /proc/stat: user, nice, system, irq, softirq) and those of the plugs,
 # switches and link of the scene; blast_cpu_put turns the difference into
@@ -460,17 +478,63 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 	put "${pfx}_lat_p50_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p50_us)"
 	put "${pfx}_lat_p99_us" "$k" "$(jget "$WORK/lat_$k.tb" delay_p99_us)"
 	put "${pfx}_lat_lost" "$k" "$(jget "$WORK/lat_$k.tb" lost)"
-	[ "$k" = emu ] && link_stats emu "pre_tcp_$k"
-	tcp_path_mark
-	tcp_run "tcp_$k"
-	tcp_path_put "${pfx}_tcp" "$k"
-	if [ "$k" = emu ]; then
-		link_stats emu "tcp_$k"
-		put N_tcp_link_drops emu "$(( $(stat_drops "$WORK/tcp_$k.stats") - $(stat_drops "$WORK/pre_tcp_$k.stats") ))"
-		put N_tcp_link_causes emu "$(stat_causes "$WORK/tcp_$k.stats")"
+	# TCP: once on one switch; through a link in pairs (scene_taps_tcp)
+	if [ "$k" = base ]; then
+		tcp_path_mark
+		tcp_run "tcp_$k"
+		tcp_path_put "${pfx}_tcp" "$k"
+		put "${pfx}_tcp_mbit" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
+		put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
 	fi
-	put "${pfx}_tcp_mbit" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
-	put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
+}
+
+# scene_taps_tcp KIND: N_RUNS pairs of TCP runs through the link,
+# undelayed then delay=10ms, the link restarted for each run: interleaved
+# as in scene U, so that the ratio compares runs a minute apart (one run of
+# each, minutes apart, gave ratios of 75.6% to 156.7% as the machine's
+# speed drifted).  Goodput is the median; retransmissions, the link's own
+# drops and the frames lost on the path are summed over the runs.
+N_RUNS=${BENCH_N_RUNS:-3}
+scene_taps_tcp() {
+	local k=$1 r d pfx attr
+	declare -A sum=()
+	local -A causes=()
+	for r in $(seq "$N_RUNS"); do
+		for d in 0 10; do
+			attr=() pfx=N
+			[ "$d" = 10 ] && attr=(delay=10ms) pfx=N_d10
+			start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" "${attr[@]}" ||
+				{ log "$k: scene N TCP: the link did not start"; return 1; }
+			wait_for 10 ping_ok || { log "$k: scene N TCP: no ping through the link"; stop_link; return 1; }
+			tcp_path_mark
+			tcp_run "ntcp"
+			mv "$WORK/ntcp.iperf" "$WORK/n$d.$k.iperf.$r"
+			sum[$pfx.tap_dropped]=$(( ${sum[$pfx.tap_dropped]:-0} + $(tap_ctr "$NSA" tx dropped) - P0[0] ))
+			sum[$pfx.path_lost]=$(( ${sum[$pfx.path_lost]:-0} + ($(tap_ctr "$NSA" tx packets) - P0[1]) - ($(tap_ctr "$NSB" rx packets) - P0[2]) ))
+			if [ "$k" = emu ]; then
+				# a fresh link: its counters are this run's (and the pings')
+				link_stats emu ntcp
+				sum[$pfx.link_drops]=$(( ${sum[$pfx.link_drops]:-0} + $(stat_drops "$WORK/ntcp.stats") ))
+				causes[$pfx]+="${causes[$pfx]:+/}$(stat_causes "$WORK/ntcp.stats")"
+			fi
+			stop_link
+		done
+	done
+	local med retr runs
+	for c in "N n0 undelayed" "N_d10 n10 delay=10ms"; do
+		set -- $c
+		read -r med retr runs < <(tcp_median "$2.$k" "$N_RUNS")
+		put "$1_tcp_mbit" "$k" "$med"
+		put "$1_tcp_retr" "$k" "$retr"
+		put "$1_tcp_tap_dropped" "$k" "${sum[$1.tap_dropped]}"
+		put "$1_tcp_path_lost" "$k" "${sum[$1.path_lost]}"
+		if [ "$k" = emu ]; then
+			put "$1_tcp_link_drops" emu "${sum[$1.link_drops]}"
+			R[$1_tcp_link_causes.emu]=${causes[$1]}
+		fi
+		log "scene N $k $3 TCP runs (Mbit/s): $runs"
+		N_NOTE+="${N_NOTE:+; }$k $3 $runs"
+	done
 }
 
 scene_taps_delayed() {  # KIND: the link already has delay=10ms
@@ -485,18 +549,6 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
 	put N_d10_rerr_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" read_err_p99_us)"
 	put N_d10_probe_lost "$k" "$(jget "$WORK/dlat_$k.tb" lost)"
-	# TCP through the same delay
-	[ "$k" = emu ] && link_stats emu "pre_dtcp_$k"
-	tcp_path_mark
-	tcp_run "dtcp_$k"
-	tcp_path_put N_d10_tcp "$k"
-	if [ "$k" = emu ]; then
-		link_stats emu "dtcp_$k"
-		put N_d10_tcp_link_drops emu "$(( $(stat_drops "$WORK/dtcp_$k.stats") - $(stat_drops "$WORK/pre_dtcp_$k.stats") ))"
-		put N_d10_tcp_link_causes emu "$(stat_causes "$WORK/dtcp_$k.stats")"
-	fi
-	put N_d10_tcp_mbit "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
-	put N_d10_tcp_retr "$k" "$(jget "$WORK/dtcp_$k.iperf" end.sum_sent.retransmits)"
 }
 
 if want N; then
@@ -517,6 +569,7 @@ for k in $KINDS; do
 		scene_taps_delayed "$k"
 		stop_link
 	fi
+	scene_taps_tcp "$k"
 done
 # the capacity of the same path with no link process at all
 if start_link join "vde://$WORK/sw1" "vde://$WORK/sw2"; then
@@ -783,22 +836,6 @@ scene_u() {
 	return 0
 }
 
-# u_tcp TAG: "MEDIAN_MBIT RETRANSMISSIONS RUNS_MBIT" over the TCP runs of
-# scene U run TAG (retransmissions summed; runs as "a/b/c")
-u_tcp() {
-	local r v retr=0 all=() med
-	for r in $(seq "$U_RUNS"); do
-		v=$(jget "$WORK/$1.iperf.$r" end.sum_received.bits_per_second | awk '$1 > 0 { printf "%.1f", $1 / 1e6 }')
-		[ -n "$v" ] || continue
-		all+=("$v")
-		v=$(jget "$WORK/$1.iperf.$r" end.sum_sent.retransmits)
-		[[ $v =~ ^[0-9]+$ ]] && retr=$((retr + v))
-	done
-	[ ${#all[@]} -gt 0 ] || { echo "nan nan -"; return; }
-	med=$(printf '%s\n' "${all[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-	echo "$med $retr $(IFS=/; echo "${all[*]}")"
-}
-
 ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
 	sed -n 's/.*min\/avg\/max = \([0-9.]*\/[0-9.]*\/[0-9.]*\).*/\1/p' "$1" 2>/dev/null | head -1
 }
@@ -811,7 +848,7 @@ if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 			# key prefix, run files, label: undelayed, then delay=10ms
 			for c in "U u0 undelayed" "U_d10 u10 delay=10ms"; do
 				set -- $c
-				read -r med retr runs < <(u_tcp "$2.$k")
+				read -r med retr runs < <(tcp_median "$2.$k" "$U_RUNS")
 				put "$1_tcp_mbit" "$k" "$med"
 				put "$1_tcp_retr" "$k" "$retr"
 				put "$1_rtt_avg_ms" "$k" "$(ping_p "$WORK/$2.$k.ping.1" | cut -d/ -f2)"
@@ -867,24 +904,24 @@ for grp, what in (("machine", "the whole machine"), ("plugs", "the two TAP plugs
         f"one switch: {fmt(g(f'B_udp64_cpu_us_{grp}', 'base'), 2)}" if grp != "link" else "", nd=2)
 row("N: one-way delay p50 at 10k fps, no delay (us)", "N_lat_p50_us", f"one switch: {fmt(g('B_lat_p50_us', 'base'))}", nd=1)
 row("N: one-way delay p99 at 10k fps, no delay (us)", "N_lat_p99_us", f"one switch: {fmt(g('B_lat_p99_us', 'base'))}", nd=1)
-row("N: TCP goodput, no delay (Mbit/s)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
-row("N: TCP retransmissions, no delay", "N_tcp_retr", f"one switch: {fmt(g('B_tcp_retr', 'base'), 0)}", nd=0, ratio=False)
-row("N: frames the link itself dropped during that TCP run", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
-row("N: frames of that TCP run sent by one TAP, not received by the other", "N_tcp_path_lost", "", nd=0, ratio=False)
+row("N: TCP goodput, no delay (Mbit/s, median of the runs)", "N_tcp_mbit", f"one switch: {fmt(base_tcp)}")
+row("N: TCP retransmissions, no delay (all runs)", "N_tcp_retr", f"one switch: {fmt(g('B_tcp_retr', 'base'), 0)}", nd=0, ratio=False)
+row("N: frames the link itself dropped during those TCP runs", "N_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: frames of those TCP runs sent by one TAP, not received by the other", "N_tcp_path_lost", "", nd=0, ratio=False)
 row("N: delay=10ms, one-way delay min at 10k fps (us; the path alone adds the no-delay p50)", "N_d10_delay_min_us", "", ratio=False)
 row("N: delay=10ms, one-way delay p50 at 10k fps (us)", "N_d10_delay_p50_us", "", ratio=False)
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("N: delay=10ms, p99 of the same when the sink read the frame (us)", "N_d10_rerr_p99_us", "")
-row("N: TCP goodput at delay=10ms (Mbit/s)", "N_d10_tcp_mbit", "")
+row("N: TCP goodput at delay=10ms (Mbit/s, median of the runs)", "N_d10_tcp_mbit", "")
 for k in ("emu", "wf"):
     a, b = g("N_d10_tcp_mbit", k), g("N_tcp_mbit", k)
     R["N_d10_tcp_pct." + k] = 100 * a / b if a is not None and b else None
 row("N: TCP at delay=10ms / undelayed (%)", "N_d10_tcp_pct", ">= 90", lambda e: e >= 90)
-row("N: TCP retransmissions at delay=10ms", "N_d10_tcp_retr", "", nd=0, ratio=False)
-row("N: frames the link itself dropped during that TCP run", "N_d10_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
-row("N: frames of that TCP run the sender's TAP dropped (its queue full)", "N_d10_tcp_tap_dropped", "", nd=0, ratio=False)
-row("N: frames of that TCP run sent by one TAP, not received by the other", "N_d10_tcp_path_lost", "", nd=0, ratio=False)
+row("N: TCP retransmissions at delay=10ms (all runs)", "N_d10_tcp_retr", "", nd=0, ratio=False)
+row("N: frames the link itself dropped during those TCP runs", "N_d10_tcp_link_drops", "0", lambda e: e == 0, nd=0, ratio=False)
+row("N: frames of those TCP runs the sender's TAP dropped (its queue full)", "N_d10_tcp_tap_dropped", "", nd=0, ratio=False)
+row("N: frames of those TCP runs sent by one TAP, not received by the other", "N_d10_tcp_path_lost", "", nd=0, ratio=False)
 row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
 row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
 row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
@@ -929,7 +966,7 @@ print("\n".join(rows))
 print()
 print(f"testbed-emu's drop counters in scene D: loss=1% run {R.get('D_loss1_causes.emu', 'n/a')}, "
       f"Gilbert run {R.get('D_ge_causes.emu', 'n/a')}.")
-print(f"testbed-emu's drop counters since it started, at the end of the TCP runs: undelayed "
+print(f"testbed-emu's drop counters in scene N's TCP runs (each run; the link restarted for each): undelayed "
       f"{R.get('N_tcp_link_causes.emu', 'n/a')}, delay=10ms {R.get('N_d10_tcp_link_causes.emu', 'n/a')}.")
 print()
 print(f"Baseline, both TAPs on one switch: {fmt(base_udp)} 64-byte UDP frames/s, TCP {fmt(base_tcp)} Mbit/s "
@@ -950,6 +987,7 @@ PY
 	fi
 	echo
 	echo "$TABLE"
+	[ -n "${N_NOTE:-}" ] && { echo; echo "Scene N, each TCP run in Mbit/s (undelayed and delay=10ms interleaved): $N_NOTE."; }
 	[ -n "${U_NOTE:-}" ] && { echo; echo "Scene U, each TCP run in Mbit/s and the CPU seconds the link used in it (emu: testbed-emu, wf: wirefilter): $U_NOTE."; }
 } >"$OUT"
 echo
