@@ -140,6 +140,7 @@ struct worker {
 	int spin_yield;             /* others wait for the CPU: do not poll */
 	int may_poll;               /* a fixed --spin, or auto in a real-time loop */
 	mono_ns early;              /* not polling: frames due this soon leave at wake-up */
+	int sched_batch;            /* running SCHED_BATCH now (see sched_idle) */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
 	int stop;
@@ -914,6 +915,24 @@ static mono_ns spin_budget(struct worker *wk, mono_ns now)
 	return 0;
 }
 
+/* An ordinary (not real-time) worker with no deadline ahead runs
+ * SCHED_BATCH: a thread woken by a frame then does not preempt the switch
+ * or plug that sent it, but runs when that one sleeps or its slice ends,
+ * and finds more frames waiting.  Woken eagerly, on a machine whose CPUs
+ * the switches, plugs and guests share, it preempted them for every few
+ * frames (scene N's TCP: 38,000 wake-ups against wirefilter's 6,000, and
+ * 25% less goodput).  With a deadline ahead it runs SCHED_OTHER, so that
+ * its timer wake-up preempts as before. */
+static void sched_idle(struct worker *wk, int idle)
+{
+	if (wk->emu->o.rt_prio > 0 || idle == wk->sched_batch)
+		return;
+	struct sched_param sp = { .sched_priority = 0 };
+	int rc = pthread_setschedparam(pthread_self(), idle ? SCHED_BATCH : SCHED_OTHER, &sp);
+	if (rc == 0)
+		wk->sched_batch = idle;
+}
+
 static int arm_timer(struct worker *wk, mono_ns now)
 {
 	mono_ns next = wk->hn ? wk->heap[0]->heap_key : INT64_MAX;
@@ -922,6 +941,7 @@ static int arm_timer(struct worker *wk, mono_ns now)
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
+	sched_idle(wk, next == INT64_MAX);
 	if (next != INT64_MAX && spin > 0) {
 		if (next - now <= spin) {
 			wk->spin_since = now;
