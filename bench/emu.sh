@@ -969,7 +969,8 @@ print(f"testbed-emu's drop counters in scene D: loss=1% run {R.get('D_loss1_caus
 print(f"testbed-emu's drop counters in scene N's TCP runs (each run; the link restarted for each): undelayed "
       f"{R.get('N_tcp_link_causes.emu', 'n/a')}, delay=10ms {R.get('N_d10_tcp_link_causes.emu', 'n/a')}.")
 print()
-print(f"Baseline, both TAPs on one switch: {fmt(base_udp)} 64-byte UDP frames/s, TCP {fmt(base_tcp)} Mbit/s "
+print(f"Baseline, both TAPs on one switch: {fmt(base_cap)} 64-byte UDP frames/s paced with <= 0.1% lost "
+      f"({fmt(base_udp)} in the blast), TCP {fmt(base_tcp)} Mbit/s "
       f"({fmt(g('B_tcp_retr', 'base'), 0)} retransmissions).")
 PY
 )
