@@ -488,52 +488,58 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 	fi
 }
 
-# scene_taps_tcp KIND: N_RUNS pairs of TCP runs through the link,
-# undelayed then delay=10ms, the link restarted for each run: interleaved
-# as in scene U, so that the ratio compares runs a minute apart (one run of
-# each, minutes apart, gave ratios of 75.6% to 156.7% as the machine's
-# speed drifted).  Goodput is the median; retransmissions, the link's own
-# drops and the frames lost on the path are summed over the runs.
+# scene_taps_tcp KIND...: N_RUNS rounds of TCP runs; in each round, for
+# each link, one run undelayed and one at delay=10ms, the link restarted
+# for each run.  Interleaved, links and delays alike, so that both ratios
+# (delayed / undelayed, testbed-emu / wirefilter) compare runs a minute
+# apart: one run of each, minutes apart, gave delayed/undelayed ratios of
+# 75.6% to 156.7% as the machine's speed drifted.  Goodput is the median;
+# retransmissions, the link's own drops and the frames lost on the path
+# are summed over the runs.
 N_RUNS=${BENCH_N_RUNS:-3}
 scene_taps_tcp() {
-	local k=$1 r d pfx attr
-	declare -A sum=()
-	local -A causes=()
+	local kinds=("$@") k r d pfx attr key
+	local -A sum=() causes=()
 	for r in $(seq "$N_RUNS"); do
-		for d in 0 10; do
-			attr=() pfx=N
-			[ "$d" = 10 ] && attr=(delay=10ms) pfx=N_d10
-			start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" "${attr[@]}" ||
-				{ log "$k: scene N TCP: the link did not start"; return 1; }
-			wait_for 10 ping_ok || { log "$k: scene N TCP: no ping through the link"; stop_link; return 1; }
-			tcp_path_mark
-			tcp_run "ntcp"
-			mv "$WORK/ntcp.iperf" "$WORK/n$d.$k.iperf.$r"
-			sum[$pfx.tap_dropped]=$(( ${sum[$pfx.tap_dropped]:-0} + $(tap_ctr "$NSA" tx dropped) - P0[0] ))
-			sum[$pfx.path_lost]=$(( ${sum[$pfx.path_lost]:-0} + ($(tap_ctr "$NSA" tx packets) - P0[1]) - ($(tap_ctr "$NSB" rx packets) - P0[2]) ))
-			if [ "$k" = emu ]; then
-				# a fresh link: its counters are this run's (and the pings')
-				link_stats emu ntcp
-				sum[$pfx.link_drops]=$(( ${sum[$pfx.link_drops]:-0} + $(stat_drops "$WORK/ntcp.stats") ))
-				causes[$pfx]+="${causes[$pfx]:+/}$(stat_causes "$WORK/ntcp.stats")"
-			fi
-			stop_link
+		for k in "${kinds[@]}"; do
+			for d in 0 10; do
+				attr=() pfx=N
+				[ "$d" = 10 ] && attr=(delay=10ms) pfx=N_d10
+				key=$pfx.$k
+				start_link "$k" "vde://$WORK/sw1" "vde://$WORK/sw2" "${attr[@]}" ||
+					{ log "$k: scene N TCP: the link did not start"; return 1; }
+				wait_for 10 ping_ok || { log "$k: scene N TCP: no ping through the link"; stop_link; return 1; }
+				tcp_path_mark
+				tcp_run "ntcp"
+				mv "$WORK/ntcp.iperf" "$WORK/n$d.$k.iperf.$r"
+				sum[$key.tap_dropped]=$(( ${sum[$key.tap_dropped]:-0} + $(tap_ctr "$NSA" tx dropped) - P0[0] ))
+				sum[$key.path_lost]=$(( ${sum[$key.path_lost]:-0} + ($(tap_ctr "$NSA" tx packets) - P0[1]) - ($(tap_ctr "$NSB" rx packets) - P0[2]) ))
+				if [ "$k" = emu ]; then
+					# a fresh link: its counters are this run's (and the pings')
+					link_stats emu ntcp
+					sum[$key.link_drops]=$(( ${sum[$key.link_drops]:-0} + $(stat_drops "$WORK/ntcp.stats") ))
+					causes[$pfx]+="${causes[$pfx]:+/}$(stat_causes "$WORK/ntcp.stats")"
+				fi
+				stop_link
+			done
 		done
 	done
-	local med retr runs
-	for c in "N n0 undelayed" "N_d10 n10 delay=10ms"; do
-		set -- $c
-		read -r med retr runs < <(tcp_median "$2.$k" "$N_RUNS")
-		put "$1_tcp_mbit" "$k" "$med"
-		put "$1_tcp_retr" "$k" "$retr"
-		put "$1_tcp_tap_dropped" "$k" "${sum[$1.tap_dropped]}"
-		put "$1_tcp_path_lost" "$k" "${sum[$1.path_lost]}"
-		if [ "$k" = emu ]; then
-			put "$1_tcp_link_drops" emu "${sum[$1.link_drops]}"
-			R[$1_tcp_link_causes.emu]=${causes[$1]}
-		fi
-		log "scene N $k $3 TCP runs (Mbit/s): $runs"
-		N_NOTE+="${N_NOTE:+; }$k $3 $runs"
+	local med retr runs c
+	for k in "${kinds[@]}"; do
+		for c in "N n0 undelayed" "N_d10 n10 delay=10ms"; do
+			set -- $c
+			read -r med retr runs < <(tcp_median "$2.$k" "$N_RUNS")
+			put "$1_tcp_mbit" "$k" "$med"
+			put "$1_tcp_retr" "$k" "$retr"
+			put "$1_tcp_tap_dropped" "$k" "${sum[$1.$k.tap_dropped]}"
+			put "$1_tcp_path_lost" "$k" "${sum[$1.$k.path_lost]}"
+			if [ "$k" = emu ]; then
+				put "$1_tcp_link_drops" emu "${sum[$1.$k.link_drops]}"
+				R[$1_tcp_link_causes.emu]=${causes[$1]}
+			fi
+			log "scene N $k $3 TCP runs (Mbit/s): $runs"
+			N_NOTE+="${N_NOTE:+; }$k $3 $runs"
+		done
 	done
 }
 
@@ -569,8 +575,8 @@ for k in $KINDS; do
 		scene_taps_delayed "$k"
 		stop_link
 	fi
-	scene_taps_tcp "$k"
 done
+scene_taps_tcp $KINDS
 # the capacity of the same path with no link process at all
 if start_link join "vde://$WORK/sw1" "vde://$WORK/sw2"; then
 	if wait_for 10 ping_ok; then
