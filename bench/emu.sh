@@ -82,12 +82,17 @@ wait_for() {
 	done
 }
 
-# ns_add NS: a namespace of the benchmark, lo up, Unix datagram queues of QLEN
+# ns_add NS: a namespace of the benchmark, lo up, Unix datagram queues of
+# QLEN, and TCP that starts each connection afresh (as scene U's guests
+# do): by default a new connection takes the slow-start threshold and RTT
+# the last one to that address left, so each TCP run would start from
+# what the run before it (another link, another delay) ended with
 ns_add() {
 	ip netns add "$1" || return 1
 	NETNS+=("$1")
 	ip -n "$1" link set lo up &&
-		ip netns exec "$1" sysctl -qw "net.unix.max_dgram_qlen=$QLEN"
+		ip netns exec "$1" sysctl -qw "net.unix.max_dgram_qlen=$QLEN" &&
+		ip netns exec "$1" sysctl -qw net.ipv4.tcp_no_metrics_save=1
 }
 # "${INP[@]}" CMD...: run CMD in the plumbing namespace (switches, links,
 # guests); an array, not a function, so that `... &` gives CMD's own PID
