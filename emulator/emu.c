@@ -141,6 +141,7 @@ struct worker {
 	int may_poll;               /* a fixed --spin, or auto in a real-time loop */
 	mono_ns early;              /* not polling: frames due this soon leave at wake-up */
 	int sched_batch;            /* running SCHED_BATCH now (see sched_idle) */
+	int sched_refused;          /* the kernel refused the change: stop asking */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
 	int stop;
@@ -925,12 +926,18 @@ static mono_ns spin_budget(struct worker *wk, mono_ns now)
  * its timer wake-up preempts as before. */
 static void sched_idle(struct worker *wk, int idle)
 {
-	if (wk->emu->o.rt_prio > 0 || idle == wk->sched_batch)
+	if (wk->emu->o.rt_prio > 0 || wk->sched_refused || idle == wk->sched_batch)
 		return;
 	struct sched_param sp = { .sched_priority = 0 };
 	int rc = pthread_setschedparam(pthread_self(), idle ? SCHED_BATCH : SCHED_OTHER, &sp);
-	if (rc == 0)
+	if (rc == 0) {
 		wk->sched_batch = idle;
+	} else {
+		/* not a syscall per loop for nothing: stay as we are */
+		wk->sched_refused = 1;
+		log_warn("worker %d: %s refused: %s; its policy stays as it is", wk->id,
+			 idle ? "SCHED_BATCH" : "SCHED_OTHER", strerror(rc));
+	}
 }
 
 static int arm_timer(struct worker *wk, mono_ns now)
