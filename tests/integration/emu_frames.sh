@@ -10,42 +10,35 @@
 . "$TB_ROOT/tests/lib.sh"
 need_root
 
-EMU=$TB_BIN/testbed-emu    # release build: see emu_basic.sh (RTLD_DEEPBIND)
-GEN=$TB_BIN/tbgen
-[ -x "$GEN" ] || { fail emu_frames_tbgen "tbgen not built ($GEN)"; exit 1; }
-dir=$(mktemp -d /tmp/tb-emu.XXXXXX)
-on_exit rm -rf "$dir"
+need_emu_tbgen emu_frames_tbgen
 
 # run NAME COUNT SIZE ATTR...: a fresh emulator with ATTRs, COUNT frames of
 # SIZE at 20k/s; leaves the receiver's JSON in NAME.json, stats in NAME.stats
 run() {
-	local name=$1 count=$2 size=$3 d=$dir/$1
+	local name=$1 count=$2 size=$3 d=$DIR/$1
 	shift 3
-	mkdir "$d"
-	"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 ${EMUOPT:-} \
-		"ptp://$d/a" "ptp://$d/b" "$@" 3>"$d/ready" &
-	local ep=$!
-	on_exit kill "$ep"
-	wait_for 10 grep -q ready "$d/ready" || return 1
-	"$GEN" recv "ptp://$d/b" --idle 1s --timeout "${TMO:-30s}" --ready-fd 3 3>"$d/rready" >"$dir/$name.json" 2>"$d/recv.err" &
+	# EMUOPT: extra options as words (unquoted), or none
+	emu_ptp "$d" --seed 5 ${EMUOPT:-} -- "$@" || return 1
+	local ep=$EP
+	"$GEN" recv "ptp://$d/b" --idle 1s --timeout "${TMO:-30s}" --ready-fd 3 3>"$d/rready" >"$DIR/$name.json" 2>"$d/recv.err" &
 	local rp=$!
 	wait_for 5 test -s "$d/rready"
 	"$GEN" send "ptp://$d/a" --count "$count" --size "$size" --rate 20000 >/dev/null 2>"$d/send.err"
 	wait "$rp"
-	"$EMU" ctl "$d/ctl" stats w0 >"$dir/$name.stats"
+	"$EMU" ctl "$d/ctl" stats w0 >"$DIR/$name.stats"
 	kill "$ep"
 	wait "$ep"
 }
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$dir/$1.json" "$2" 2>/dev/null; }
-counter() { awk -v k="$2" '/ a2b in_frames/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$dir/$1.stats"; }
+field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$DIR/$1.json" "$2" 2>/dev/null; }
+counter() { awk -v k="$2" '/ a2b in_frames/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$DIR/$1.stats"; }
 
 run dup 2000 64 duplicate=100%
 [ "$(field dup unique)" = 2000 ] && [ "$(field dup dups)" = 2000 ] && ok emu_frames_duplicate \
-	|| fail emu_frames_duplicate "unique $(field dup unique), dups $(field dup dups) of 2000 sent with duplicate=100%; $(grep 'a2b in' "$dir/dup.stats")"
+	|| fail emu_frames_duplicate "unique $(field dup unique), dups $(field dup dups) of 2000 sent with duplicate=100%; $(grep 'a2b in' "$DIR/dup.stats")"
 
 run keep 2000 64 delay=2ms jitter=1ms dist=normal
 [ "$(field keep received)" = 2000 ] && [ "$(field keep reordered)" = 0 ] && ok emu_frames_jitter_keeps_order \
-	|| fail emu_frames_jitter_keeps_order "received $(field keep received), reordered $(field keep reordered); $(grep 'a2b in' "$dir/keep.stats")"
+	|| fail emu_frames_jitter_keeps_order "received $(field keep received), reordered $(field keep reordered); $(grep 'a2b in' "$DIR/keep.stats")"
 
 run reord 2000 64 delay=2ms jitter=1ms dist=normal jitter_reorder=yes
 [ "$(field reord received)" = 2000 ] && [ "$(field reord reordered)" -gt 0 ] && ok emu_frames_jitter_reorders \
@@ -65,9 +58,9 @@ run loss2 2000 64 loss=10%
 	|| fail emu_frames_seed_repeats "lost $lost then $(field loss2 lost) with --seed 5"
 
 # --pcap: what left port b is in w0-b.pcap, readable by tcpdump
-mkdir "$dir/pcapdir"
-EMUOPT="--pcap $dir/pcapdir" run cap 300 64 delay=1ms
-n=$(tcpdump -nr "$dir/pcapdir/w0-b.pcap" 2>/dev/null | wc -l)
+mkdir "$DIR/pcapdir"
+EMUOPT="--pcap $DIR/pcapdir" run cap 300 64 delay=1ms
+n=$(tcpdump -nr "$DIR/pcapdir/w0-b.pcap" 2>/dev/null | wc -l)
 [ "$(field cap received)" = 300 ] && [ "$n" -ge 300 ] && ok emu_frames_pcap \
 	|| fail emu_frames_pcap "received $(field cap received), $n frames in w0-b.pcap"
 
@@ -76,22 +69,22 @@ n=$(tcpdump -nr "$dir/pcapdir/w0-b.pcap" 2>/dev/null | wc -l)
 # frames due within the typical wake-up delay at the wake-up, a little
 # early, never more than the spin cap (1 ms) early; every frame written is
 # counted once, in the lateness or the earliness histogram.
-hist_sum() { awk -v h="$2" '$2 == "a2b" && $3 == h { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$dir/$1.stats"; }
+hist_sum() { awk -v h="$2" '$2 == "a2b" && $3 == h { for (i = 4; i <= NF; i++) { split($i, kv, "="); n += kv[2] } } END { print n + 0 }' "$DIR/$1.stats"; }
 for mode in ordinary realtime; do
 	opt=
 	[ "$mode" = realtime ] && opt=--realtime
 	EMUOPT=$opt run "early_$mode" 4000 64 delay=10ms
-	early_far=$(awk '$2 == "a2b" && $3 == "early" { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] !~ /us$|^<1ms$/) n += kv[2] } } END { print n + 0 }' "$dir/early_$mode.stats")
+	early_far=$(awk '$2 == "a2b" && $3 == "early" { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] !~ /us$|^<1ms$/) n += kv[2] } } END { print n + 0 }' "$DIR/early_$mode.stats")
 	recorded=$(( $(hist_sum "early_$mode" late) + $(hist_sum "early_$mode" early) ))
 	min_us=$(field "early_$mode" delay_min_us)
 	[ "$(field "early_$mode" received)" = 4000 ] && [ "$early_far" = 0 ] && [ "$recorded" = "$(counter "early_$mode" out_frames)" ] &&
 		awk -v m="$min_us" 'BEGIN { exit !(m >= 9000) }' && ok "emu_frames_${mode}_early_bounded" \
-		|| fail "emu_frames_${mode}_early_bounded" "received $(field "early_$mode" received), min delay $min_us us, $early_far frames 1 ms early or more, $recorded of $(counter "early_$mode" out_frames) in the histograms; $(grep a2b "$dir/early_$mode.stats")"
+		|| fail "emu_frames_${mode}_early_bounded" "received $(field "early_$mode" received), min delay $min_us us, $early_far frames 1 ms early or more, $recorded of $(counter "early_$mode" out_frames) in the histograms; $(grep a2b "$DIR/early_$mode.stats")"
 done
 
 TMO=2s run big 100 2000
 m=$(counter big malformed)
-[ "$(field big received)" = 0 ] && [ "${m:-0}" -ge 100 ] && grep -q 'dropped a frame of 1524 or more bytes' "$dir/big/emu.log" \
+[ "$(field big received)" = 0 ] && [ "${m:-0}" -ge 100 ] && grep -q 'dropped a frame of 1524 or more bytes' "$DIR/big/emu.log" \
 	&& ok emu_frames_too_long || fail emu_frames_too_long "received $(field big received), malformed ${m:-?}"
 
 # A receiver that is not scheduled for a while does not make the link late:
@@ -104,15 +97,11 @@ m=$(counter big malformed)
 ns=$(tb_unique tbq)
 ip netns add "$ns" && on_exit ip netns del "$ns"
 ip netns exec "$ns" sysctl -qw net.unix.max_dgram_qlen=8192
-d=$dir/stall
-mkdir "$d"
-"$EMU" --ctl "$d/ctl" --seed 5 --threads 1 --log "$d/emu.log" --ready-fd 3 \
-	"ptp://$d/a" "ptp://$d/b" delay=10ms 3>"$d/ready" &
-ep=$!
-on_exit kill "$ep"
-wait_for 10 grep -q ready "$d/ready"
+d=$DIR/stall
+emu_ptp "$d" --seed 5 -- delay=10ms
+ep=$EP
 ip netns exec "$ns" "$GEN" recv "ptp://$d/b" --idle 1s --timeout 30s --ready-fd 3 3>"$d/rready" \
-	>"$dir/stall.json" 2>"$d/recv.err" &
+	>"$DIR/stall.json" 2>"$d/recv.err" &
 rp=$!
 wait_for 5 test -s "$d/rready"
 "$GEN" send "ptp://$d/a" --count 6000 --size 64 --rate 10000 >/dev/null 2>"$d/send.err" &

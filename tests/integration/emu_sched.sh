@@ -8,23 +8,8 @@
 . "$TB_ROOT/tests/lib.sh"
 need_root
 
-EMU=$TB_BIN/testbed-emu    # release build: see emu_basic.sh (RTLD_DEEPBIND)
-GEN=$TB_BIN/tbgen
-[ -x "$GEN" ] || { fail emu_sched_tbgen "tbgen not built ($GEN)"; exit 1; }
-dir=$(mktemp -d /tmp/tb-emu.XXXXXX)
-on_exit rm -rf "$dir"
+need_emu_tbgen emu_sched_tbgen
 
-# start NAME OPTS...: an emulator between ptp sockets, its PID in EP
-start() {
-	local d=$dir/$1
-	shift
-	mkdir "$d"
-	"$EMU" --ctl "$d/ctl" --threads 1 --log "$d/emu.log" --ready-fd 3 "$@" \
-		"ptp://$d/a" "ptp://$d/b" 3>"$d/ready" &
-	EP=$!
-	on_exit kill "$EP"
-	wait_for 10 grep -q ready "$d/ready"
-}
 # policies EP: the policies of its threads other than the main one
 policies() {
 	local t
@@ -35,25 +20,25 @@ policies() {
 }
 policy_is() { [ "$(policies "$1")" = "$2" ]; }
 
-if ! start plain; then
-	fail emu_sched_starts "no ready line: $(cat "$dir/plain/emu.log")"
+if ! emu_ptp "$DIR/plain"; then
+	fail emu_sched_starts "no ready line: $(cat "$DIR/plain/emu.log")"
 	exit 1
 fi
 wait_for 5 policy_is "$EP" SCHED_BATCH && ok emu_sched_idle_batch \
 	|| fail emu_sched_idle_batch "worker policy $(policies "$EP") with nothing waiting, expected SCHED_BATCH"
 
 # a frame waits 3 s for its time: the worker is SCHED_OTHER meanwhile
-"$EMU" ctl "$dir/plain/ctl" wire set w0 delay=3s >/dev/null
-"$GEN" send "ptp://$dir/plain/a" --count 1 --size 64 >/dev/null 2>"$dir/send.err"
+"$EMU" ctl "$DIR/plain/ctl" wire set w0 delay=3s >/dev/null
+"$GEN" send "ptp://$DIR/plain/a" --count 1 --size 64 >/dev/null 2>"$DIR/send.err"
 wait_for 2 policy_is "$EP" SCHED_OTHER && ok emu_sched_deadline_other \
 	|| fail emu_sched_deadline_other "worker policy $(policies "$EP") with a frame waiting, expected SCHED_OTHER"
 wait_for 10 policy_is "$EP" SCHED_BATCH && ok emu_sched_back_to_batch \
 	|| fail emu_sched_back_to_batch "worker policy $(policies "$EP") after the frame left, expected SCHED_BATCH"
 
-start rt --realtime || { fail emu_sched_rt_starts "no ready line: $(cat "$dir/rt/emu.log")"; exit 1; }
-"$EMU" ctl "$dir/rt/ctl" wire set w0 delay=3s >/dev/null
+emu_ptp "$DIR/rt" --realtime || { fail emu_sched_rt_starts "no ready line: $(cat "$DIR/rt/emu.log")"; exit 1; }
+"$EMU" ctl "$DIR/rt/ctl" wire set w0 delay=3s >/dev/null
 fifo_idle=$(policies "$EP")
-"$GEN" send "ptp://$dir/rt/a" --count 1 --size 64 >/dev/null 2>>"$dir/send.err"
+"$GEN" send "ptp://$DIR/rt/a" --count 1 --size 64 >/dev/null 2>>"$DIR/send.err"
 sleep 0.2
 fifo_busy=$(policies "$EP")
 [ "$fifo_idle" = SCHED_FIFO ] && [ "$fifo_busy" = SCHED_FIFO ] && ok emu_sched_realtime_fifo \
