@@ -347,19 +347,16 @@ tap_ctr() {
 import json, sys
 print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]][sys.argv[2]])' "$2" "$3" 2>/dev/null || echo 0
 }
-# tcp_path_mark / tcp_path_put NAME KIND: where the frames of a TCP run
-# from A to B were lost outside the link: frames A's TAP dropped (its
-# transmit queue full) and frames A's TAP sent that B's TAP never got
+# tcp_path_mark / tcp_path_delta: where the frames of a TCP run from A to
+# B were lost outside the link since the mark: "DROPPED LOST", frames A's
+# TAP dropped (its transmit queue full) and frames A's TAP sent that B's
+# TAP never got
 tcp_path_mark() {
 	P0=("$(tap_ctr "$NSA" tx dropped)" "$(tap_ctr "$NSA" tx packets)" "$(tap_ctr "$NSB" rx packets)")
 }
-tcp_path_put() {
-	local d s r
-	d=$(( $(tap_ctr "$NSA" tx dropped) - P0[0] ))
-	s=$(( $(tap_ctr "$NSA" tx packets) - P0[1] ))
-	r=$(( $(tap_ctr "$NSB" rx packets) - P0[2] ))
-	put "$1_tap_dropped" "$2" "$d"
-	put "$1_path_lost" "$2" "$(( s - r ))"
+tcp_path_delta() {
+	echo "$(( $(tap_ctr "$NSA" tx dropped) - P0[0] ))" \
+		"$(( ($(tap_ctr "$NSA" tx packets) - P0[1]) - ($(tap_ctr "$NSB" rx packets) - P0[2]) ))"
 }
 
 tcp_run() {  # tcp_run NAME: iperf3 NSA -> NSB; sets R[NAME.*] via put by caller
@@ -487,7 +484,10 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 	if [ "$k" = base ]; then
 		tcp_path_mark
 		tcp_run "tcp_$k"
-		tcp_path_put "${pfx}_tcp" "$k"
+		local dropped lost
+		read -r dropped lost < <(tcp_path_delta)
+		put "${pfx}_tcp_tap_dropped" "$k" "$dropped"
+		put "${pfx}_tcp_path_lost" "$k" "$lost"
 		put "${pfx}_tcp_mbit" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_received.bits_per_second | awk '{ printf "%.1f", $1 / 1e6 }')"
 		put "${pfx}_tcp_retr" "$k" "$(jget "$WORK/tcp_$k.iperf" end.sum_sent.retransmits)"
 	fi
@@ -503,7 +503,7 @@ print(d["in_frames"], d["out_frames"])' "$WORK/udp_$k.stats" 2>/dev/null)"
 # are summed over the runs.
 N_RUNS=${BENCH_N_RUNS:-3}
 scene_taps_tcp() {
-	local kinds=("$@") k r d pfx attr key
+	local kinds=("$@") k r d pfx attr key dropped lost
 	local -A sum=() causes=()
 	for r in $(seq "$N_RUNS"); do
 		for k in "${kinds[@]}"; do
@@ -517,8 +517,9 @@ scene_taps_tcp() {
 				tcp_path_mark
 				tcp_run "ntcp"
 				mv "$WORK/ntcp.iperf" "$WORK/n$d.$k.iperf.$r"
-				sum[$key.tap_dropped]=$(( ${sum[$key.tap_dropped]:-0} + $(tap_ctr "$NSA" tx dropped) - P0[0] ))
-				sum[$key.path_lost]=$(( ${sum[$key.path_lost]:-0} + ($(tap_ctr "$NSA" tx packets) - P0[1]) - ($(tap_ctr "$NSB" rx packets) - P0[2]) ))
+				read -r dropped lost < <(tcp_path_delta)
+				sum[$key.tap_dropped]=$(( ${sum[$key.tap_dropped]:-0} + dropped ))
+				sum[$key.path_lost]=$(( ${sum[$key.path_lost]:-0} + lost ))
 				if [ "$k" = emu ]; then
 					# a fresh link: its counters are this run's (and the pings')
 					link_stats emu ntcp
