@@ -33,7 +33,8 @@
 # BENCH_KEEP=DIR (keep scene U's guest outputs: iperf3, ping, TCP buffers,
 # both guests' /proc/net/dev and /proc/net/snmp), BENCH_N_RUNS and
 # BENCH_U_RUNS (pairs of TCP runs, undelayed and delay=10ms, per link in
-# scenes N and U; default 3).
+# scenes N and U; default 3), BENCH_N_TCPMEM (largest TCP buffers of scene
+# N's namespaces, default 8388608).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${TB_BUILD:-build}
@@ -86,13 +87,21 @@ wait_for() {
 # QLEN, and TCP that starts each connection afresh (as scene U's guests
 # do): by default a new connection takes the slow-start threshold and RTT
 # the last one to that address left, so each TCP run would start from
-# what the run before it (another link, another delay) ended with
+# what the run before it (another link, another delay) ended with.  TCP
+# buffers of at most N_TCPMEM bytes (BENCH_N_TCPMEM, default 8 MiB, as scene
+# U's guests have).  With Linux's default 4 MiB send buffer, delay=10ms
+# runs levelled off at 670-750 Mbit/s through either link (about 1.9 MB in
+# flight over the 20 ms RTT) while undelayed runs carried 930-1020 on the
+# host of 2026-11-25: the buffer, not the link, set the delayed figure;
+# with 8 MiB they carried 790-940 with no retransmissions.
+N_TCPMEM=${BENCH_N_TCPMEM:-8388608}
 ns_add() {
 	ip netns add "$1" || return 1
 	NETNS+=("$1")
 	ip -n "$1" link set lo up &&
 		ip netns exec "$1" sysctl -qw "net.unix.max_dgram_qlen=$QLEN" &&
-		ip netns exec "$1" sysctl -qw net.ipv4.tcp_no_metrics_save=1
+		ip netns exec "$1" sysctl -qw net.ipv4.tcp_no_metrics_save=1 &&
+		ip netns exec "$1" sysctl -qw "net.ipv4.tcp_rmem=4096 131072 $N_TCPMEM" "net.ipv4.tcp_wmem=4096 16384 $N_TCPMEM"
 }
 # "${INP[@]}" CMD...: run CMD in the plumbing namespace (switches, links,
 # guests); an array, not a function, so that `... &` gives CMD's own PID
@@ -206,6 +215,8 @@ start_link() {
 		"${INP[@]}" vde_plug "$a" "$b" </dev/null >>"$WORK/join.out" 2>&1 &
 		LINK_PID=$!
 		PIDS+=("$LINK_PID")
+		case $a in ptp://*) wait_for 5 test -S "${a#ptp://}" || return 1 ;; esac
+		case $b in ptp://*) wait_for 5 test -S "${b#ptp://}" || return 1 ;; esac
 	elif [ "$kind" = emu ]; then
 		rm -f "$WORK/emu.ready"
 		rm -f "$WORK/emu.ctl"
@@ -627,12 +638,25 @@ if want D; then
 	QLEN=4096 ns_add "$NSQ" ||
 		{ log "cannot make the sink namespace"; exit 1; }
 fi
+# The same ceiling through vdeplug4's bare two-URL join (poll, one recv
+# and one send per frame, no link logic): what the Unix datagram hops
+# themselves cost per frame on this machine, the floor under both links.
+# ceil_put KIND: frames/s per core and CPU us per frame of KIND's ceiling run
+ceil_put() {
+	local n c
+	n=$(jget "$WORK/ceil.$1.tb" unique) c=$(cat "$WORK/ceil.$1.cpu")
+	put D_fps_per_core "$1" "$(awk -v n="$n" -v c="$c" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
+	put D_cpu_us_per_frame "$1" "$(awk -v n="$n" -v c="$c" 'BEGIN { printf "%.2f", (n > 0 ? c * 1e6 / n : 0) }')"
+}
+if want D && direct join ceil -- --count "$(sc 500000)" --size 64 --; then
+	ceil_put join
+fi
 want D && for k in $KINDS; do
 	log "scene D through $k"
 	if direct "$k" ceil -- --count "$(sc 500000)" --size 64 --; then
 		put D_fps "$k" "$(jget "$WORK/ceil.$k.tb" fps)"
 		put D_cpu_s "$k" "$(cat "$WORK/ceil.$k.cpu")"
-		put D_fps_per_core "$k" "$(awk -v n="$(jget "$WORK/ceil.$k.tb" unique)" -v c="$(cat "$WORK/ceil.$k.cpu")" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
+		ceil_put "$k"
 		put D_ceil_lost "$k" "$(jget "$WORK/ceil.$k.tb" lost)"
 	fi
 	if LINK_RT=1 direct "$k" d10 --expect 10ms -- --count "$(sc 30000)" --rate 10000 --size 64 -- delay=10ms; then
@@ -936,8 +960,9 @@ row("N: frames of those TCP runs the sender's TAP dropped (its queue full)", "N_
 row("N: frames of those TCP runs sent by one TAP, not received by the other", "N_d10_tcp_path_lost", "", nd=0, ratio=False)
 row("D: 64-byte frames/s through the link (wall)", "D_fps", "")
 row("D: link CPU seconds for those frames", "D_cpu_s", "", nd=2, ratio=False)
-row("D: frames/s per core of the link", "D_fps_per_core", ">= 5x wirefilter",
+row("D: frames/s per core of the link", "D_fps_per_core", f">= 5x wirefilter; a bare vde_plug join: {fmt(g('D_fps_per_core', 'join'))}",
     lambda e: g("D_fps_per_core", "wf") and e >= 5 * g("D_fps_per_core", "wf"))
+row("D: link CPU per frame (us)", "D_cpu_us_per_frame", f"a bare vde_plug join: {fmt(g('D_cpu_us_per_frame', 'join'), 2)}", nd=2)
 row("D: delay=10ms, one-way delay min at 10k fps (us)", "D_d10_delay_min_us", "", ratio=False)
 row("D: delay=10ms, one-way delay p50 at 10k fps (us)", "D_d10_delay_p50_us", "", ratio=False)
 row("D: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "D_d10_err_p50_us", "")
@@ -987,7 +1012,7 @@ print(f"Baseline, both TAPs on one switch: {fmt(base_cap)} 64-byte UDP frames/s 
 PY
 )
 {
-	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores, $(uname -r)),"
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores of $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r)),"
 	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")$( [ "$QLEN" != 256 ] && echo " with BENCH_QLEN=$QLEN")."
 	echo "Unix datagram queues of the scenes' namespaces: $QLEN frames (net.unix.max_dgram_qlen)."
 	echo "The run took $((SECONDS - START)) s; load average (1, 5, 15 min) $LOAD0 at its start and $(cut -d' ' -f1-3 /proc/loadavg) at its end."
