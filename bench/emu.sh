@@ -638,9 +638,6 @@ if want D; then
 	QLEN=4096 ns_add "$NSQ" ||
 		{ log "cannot make the sink namespace"; exit 1; }
 fi
-# The same ceiling through vdeplug4's bare two-URL join (poll, one recv
-# and one send per frame, no link logic): what the Unix datagram hops
-# themselves cost per frame on this machine, the floor under both links.
 # ceil_put KIND: frames/s per core and CPU us per frame of KIND's ceiling run
 ceil_put() {
 	local n c
@@ -648,6 +645,9 @@ ceil_put() {
 	put D_fps_per_core "$1" "$(awk -v n="$n" -v c="$c" 'BEGIN { printf "%.0f", (c > 0 ? n / c : 0) }')"
 	put D_cpu_us_per_frame "$1" "$(awk -v n="$n" -v c="$c" 'BEGIN { printf "%.2f", (n > 0 ? c * 1e6 / n : 0) }')"
 }
+# The same ceiling through vdeplug4's bare two-URL join (poll, one recv
+# and one send per frame, no link logic): what the Unix datagram hops
+# themselves cost per frame on this machine, the floor under both links.
 if want D && direct join ceil -- --count "$(sc 500000)" --size 64 --; then
 	ceil_put join
 fi
@@ -1013,7 +1013,7 @@ PY
 )
 {
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n) ($(nproc) cores of $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r)),"
-	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")$( [ "$QLEN" != 256 ] && echo " with BENCH_QLEN=$QLEN")."
+	echo "command: \`make bench-emu BUILD=$(basename "$BUILD")\`$( [ "$SCALE" != 1 ] && echo " with BENCH_SCALE=$SCALE")$( [ "$QLEN" != 256 ] && echo " with BENCH_QLEN=$QLEN")$( [ "$N_TCPMEM" != 8388608 ] && echo " with BENCH_N_TCPMEM=$N_TCPMEM")."
 	echo "Unix datagram queues of the scenes' namespaces: $QLEN frames (net.unix.max_dgram_qlen)."
 	echo "The run took $((SECONDS - START)) s; load average (1, 5, 15 min) $LOAD0 at its start and $(cut -d' ' -f1-3 /proc/loadavg) at its end."
 	if [ -x "$EMU" ]; then
