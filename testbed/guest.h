@@ -57,6 +57,10 @@ struct guest_ops {
 	int (*ready)(struct guest_ctx *g, pid_t pid);
 	/* after the guest process ended: undo prepare (may be NULL) */
 	void (*cleanup)(struct guest_ctx *g);
+	/* an attempt ended before READY, before the next is launched: a line
+	 * for the console log saying what the kind changed, or NULL (may be
+	 * NULL) */
+	const char *(*failed)(struct guest_ctx *g);
 };
 
 const struct guest_ops *guest_ops_find(const char *kind);

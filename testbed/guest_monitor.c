@@ -440,6 +440,9 @@ static int on_guest_exit(struct mon *m, int st)
 	m->kill_reason = NULL;
 	console_log(m, "[monitor] attempt %d failed: %s", m->g.attempt, reason);
 	end_attempt(m);
+	const char *changed = m->ops->failed ? m->ops->failed(&m->g) : NULL;
+	if (changed)
+		console_log(m, "[monitor] %s", changed);
 	if (m->g.attempt <= m->retries) {
 		int rc = launch(m);
 		if (rc == 0) {

@@ -79,18 +79,42 @@ out:
 	return ok;
 }
 
-/* "kvm" or "tcg", probed once per machine boot. */
-static const char *qemu_accel(const char *images)
+static void boot_id_read(char boot_id[64])
 {
-	char boot_id[64] = "", line[128], *path = xasprintf("%s/accel.cache", images);
-	const char *accel = NULL;
+	boot_id[0] = 0;
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
 	if (f) {
-		if (fgets(boot_id, sizeof(boot_id), f))
+		if (fgets(boot_id, 64, f))
 			boot_id[strcspn(boot_id, "\n")] = 0;
 		fclose(f);
 	}
-	f = fopen(path, "re");
+}
+
+/* Record ACCEL for this machine boot in IMAGES/accel.cache (atomically:
+ * guests of one `up` start side by side). */
+static void accel_cache_write(const char *images, const char *accel)
+{
+	char boot_id[64], *path = xasprintf("%s/accel.cache", images);
+	boot_id_read(boot_id);
+	char *tmp = xasprintf("%s.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "we");
+	if (f) {
+		fprintf(f, "%s %s\n", accel, boot_id);
+		if (fclose(f) == 0)
+			rename(tmp, path);
+	}
+	unlink(tmp);
+	free(tmp);
+	free(path);
+}
+
+/* "kvm" or "tcg", probed once per machine boot. */
+static const char *qemu_accel(const char *images)
+{
+	char boot_id[64], line[128], *path = xasprintf("%s/accel.cache", images);
+	const char *accel = NULL;
+	boot_id_read(boot_id);
+	FILE *f = fopen(path, "re");
 	if (f) {
 		char want[100];
 		snprintf(want, sizeof(want), " %s\n", boot_id);
@@ -100,18 +124,30 @@ static const char *qemu_accel(const char *images)
 	}
 	if (!accel) {
 		accel = kvm_works() ? "kvm" : "tcg";
-		char *tmp = xasprintf("%s.%d", path, (int)getpid());
-		f = fopen(tmp, "we");
-		if (f) {
-			fprintf(f, "%s %s\n", accel, boot_id);
-			if (fclose(f) == 0)
-				rename(tmp, path);
-		}
-		unlink(tmp);
-		free(tmp);
+		accel_cache_write(images, accel);
 	}
 	free(path);
 	return accel;
+}
+
+/* A KVM attempt that died before READY with QEMU's KVM layer complaining
+ * (e.g. "KVM internal error", or on an AMD host of 2026-11-25 an abort in
+ * kvm_buf_set_msrs: "failed to set MSR 0x10a"): nested KVM that runs the
+ * probe's one HLT but not a kernel.  TCG from now on, for this boot. */
+static const char *qemu_failed(struct guest_ctx *g)
+{
+	if (!g->accel || strcmp(g->accel, "kvm"))
+		return NULL;
+	char *tail = guest_log_tail(g->hostdir, 20);
+	int kvm_said = 0;
+	for (char *l = tail ? strtok(tail, "\n") : NULL; l; l = strtok(NULL, "\n"))
+		if (!strncmp(l, "qemu-system", 11) && strcasestr(l, "kvm"))
+			kvm_said = 1;
+	free(tail);
+	if (!kvm_said)
+		return NULL;
+	accel_cache_write(g->images, "tcg");
+	return "QEMU failed in KVM: using TCG from the next attempt on (for this machine boot)";
 }
 
 static int qemu_launch(struct guest_ctx *g, struct guest_launch *l)
@@ -178,4 +214,5 @@ const struct guest_ops guest_qemu_ops = {
 	.boot_timeout_ns = 90 * 1000000000LL,
 	.launch = qemu_launch,
 	.ready = guest_deepen_nic_sockets,
+	.failed = qemu_failed,
 };

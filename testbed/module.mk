@@ -28,3 +28,6 @@ bench-parse: $(BUILD)/bin/testbed
 
 # testbed run / sweep: the Wilson interval, sweep combinations, ${data}
 $(eval $(call unittest,test_sweep,tests/unit/test_sweep.c,testbed tb,$(NL_LIBS) $(PCAP_LIBS) $(VDE_LIBS) -lpthread -lm))
+
+# the QEMU kind's fall-back from KVM to TCG
+$(eval $(call unittest,test_guest_qemu,tests/unit/test_guest_qemu.c,testbed tb,$(NL_LIBS) $(PCAP_LIBS) $(VDE_LIBS) -lpthread -lm))
