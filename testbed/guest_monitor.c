@@ -632,7 +632,10 @@ int guest_monitor_run(const char *hostdir, const struct guest_start_opts *o, int
 			kill(-m->pid, SIGKILL);
 			m->killed = 1;
 		} else if (m->pid > 0 && !m->killed && !m->ready && !m->stopping && now >= m->deadline) {
-			m->kill_reason = xasprintf("no READY within %.1f s (hung)", m->boot_timeout / 1e9);
+			/* a deadline under a second (tests) in ms, not "0.0 s" */
+			m->kill_reason = m->boot_timeout < 1000000000LL
+				? xasprintf("no READY within %lld ms (hung)", (long long)(m->boot_timeout / 1000000))
+				: xasprintf("no READY within %.1f s (hung)", m->boot_timeout / 1e9);
 			console_log(m, "[monitor] %s: killing the guest", m->kill_reason);
 			kill(-m->pid, SIGKILL);
 			m->killed = 1;
