@@ -8,7 +8,9 @@
  * asked for over the control line (no per-guest initramfs, no disk).  KVM is
  * used when /dev/kvm really runs a guest: a tiny VM that executes one HLT is
  * tried once per machine boot and the answer cached in
- * BUILD/images/accel.cache; otherwise TCG.  -no-reboot and panic=-1 make a
+ * BUILD/images/accel.cache; otherwise TCG.  Where the probe passes but
+ * QEMU then fails in KVM, the failed attempt turns the cache to TCG
+ * (qemu_failed).  -no-reboot and panic=-1 make a
  * panicked guest exit instead of spinning (issue 4). */
 #include "guest.h"
 
