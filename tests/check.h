@@ -8,6 +8,7 @@
 #ifndef TB_CHECK_H
 #define TB_CHECK_H
 
+#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,6 +72,39 @@ static int check_failed_now;
 			CHECK_FAILED("%s ~ %s: %g vs %g (tolerance %g)",     \
 				     #a, #b, a_, b_, t_);                  \
 	} while (0)
+
+/* Files for tests that work on a scratch directory: write LEN bytes of
+ * DATA to PATH; read at most CAP bytes of PATH into BUF (0 if it cannot be
+ * read); remove the tree at PATH (files and directories, depth first). */
+static inline void check_put_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+static inline size_t check_get_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, cap, f) : 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static inline int check_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st; (void)type; (void)ftw;
+	remove(path);   /* on: remove what can be removed */
+	return 0;
+}
+
+static inline void check_rm_tree(const char *path)
+{
+	(void)nftw(path, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static inline int run_tests(void)
 {

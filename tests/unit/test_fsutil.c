@@ -13,22 +13,6 @@
 
 static char dir[] = "/tmp/tbfsutilXXXXXX";
 
-static void put(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
-
-static size_t get(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, cap, f) : 0;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 TEST(copies_every_byte_over_several_buffers)
 {
 	char a[512], b[512];
@@ -38,14 +22,14 @@ TEST(copies_every_byte_over_several_buffers)
 	char *data = malloc(len), *back = malloc(len + 1);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (char)(i * 131 + (i >> 9));
-	put(a, data, len);
+	check_put_file(a, data, len);
 	CHECK_EQ_INT(fs_copy_file(a, b), 0);
-	CHECK_EQ_U64(get(b, back, len + 1), len);
+	CHECK_EQ_U64(check_get_file(b, back, len + 1), len);
 	CHECK(memcmp(data, back, len) == 0);
 	/* a shorter source replaces the whole file */
-	put(a, "xyz", 3);
+	check_put_file(a, "xyz", 3);
 	CHECK_EQ_INT(fs_copy_file(a, b), 0);
-	CHECK_EQ_U64(get(b, back, len + 1), 3);
+	CHECK_EQ_U64(check_get_file(b, back, len + 1), 3);
 	CHECK(memcmp(back, "xyz", 3) == 0);
 	free(data);
 	free(back);
@@ -59,7 +43,7 @@ TEST(errors_are_negative_errno)
 	CHECK_EQ_INT(fs_copy_file(a, b), -ENOENT);
 	CHECK(access(b, F_OK) < 0);     /* nothing made for a missing source */
 	snprintf(a, sizeof(a), "%s/a", dir);
-	put(a, "1", 1);
+	check_put_file(a, "1", 1);
 	snprintf(b, sizeof(b), "%s/no/such/dir", dir);
 	CHECK_EQ_INT(fs_copy_file(a, b), -ENOENT);
 }
@@ -121,9 +105,6 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	int rc = run_tests();
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "%s/a", dir); unlink(cmd);
-	snprintf(cmd, sizeof(cmd), "%s/b", dir); unlink(cmd);
-	rmdir(dir);
+	check_rm_tree(dir);
 	return rc;
 }

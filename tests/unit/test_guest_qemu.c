@@ -15,24 +15,9 @@
 static char root[64];
 static char images[128], hostdir[128];
 
-static void put_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 static void read_file(const char *path, char *buf, size_t size)
 {
-	buf[0] = 0;
-	FILE *f = fopen(path, "r");
-	if (f) {
-		size_t n = fread(buf, 1, size - 1, f);
-		buf[n] = 0;
-		fclose(f);
-	}
+	buf[check_get_file(path, buf, size - 1)] = 0;
 }
 
 static void boot_id(char out[64])
@@ -56,31 +41,20 @@ static void scene(const char *cached, const char *log)
 	snprintf(path, sizeof(path), "%s/qemu", images);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/qemu/vmlinuz", images);
-	put_file(path, "");
+	check_put_file(path, "", 0);
 	snprintf(path, sizeof(path), "%s/qemu/initrd.cpio", images);
-	put_file(path, "");
+	check_put_file(path, "", 0);
 	boot_id(id);
 	snprintf(line, sizeof(line), "%s %s\n", cached, id);
 	snprintf(path, sizeof(path), "%s/accel.cache", images);
-	put_file(path, line);
+	check_put_file(path, line, strlen(line));
 	snprintf(path, sizeof(path), "%s/console.log", hostdir);
-	put_file(path, log);
+	check_put_file(path, log, strlen(log));
 }
 
 static void unscene(void)
 {
-	char path[256];
-	const char *files[] = { "images/qemu/vmlinuz", "images/qemu/initrd.cpio", "images/accel.cache",
-				"host/console.log" };
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", root, files[i]);
-		unlink(path);
-	}
-	const char *dirs[] = { "images/qemu", "images", "host", "" };
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
-		rmdir(path);
-	}
+	check_rm_tree(root);
 }
 
 static const char *cache_accel(void)
