@@ -61,6 +61,9 @@ struct port {
 	 * written with one sendmmsg(): what vde_recv/vde_send do, per batch. */
 	int batch_rx;
 	int batch_tx;
+	int cork;                   /* tbshm: sends wait for the end of the
+				     * round, all but the last with MSG_MORE,
+				     * so the peer is woken once per round */
 	int tx_probe;               /* ptp: see whether the first send connected it */
 	int ts_rx;                  /* the kernel stamps each frame's arrival */
 	int paused;                 /* not read: the other port's backlog is deep */
@@ -321,6 +324,7 @@ static int port_open(struct port *p)
 		sockdeep_fd(p->fd, SOCKDEEP_BYTES);
 	p->batch_tx = p->batch_rx && fd_connected(p->fd);
 	p->tx_probe = p->batch_rx && !p->batch_tx;
+	p->cork = !strncmp(p->url, "tbshm://", 8);
 	/* the kernel's receive timestamp is when the frame reached us: the
 	 * delay counts from there, not from when the loop got round to it */
 	int one = 1;
@@ -475,11 +479,12 @@ static void capture(struct port *p, const struct frame *f)
 	pcap_dump((u_char *)p->dump, &h, f->data);
 }
 
-/* One send.  0 sent, 1 try later, -1 failed (counted; the port may be down). */
-static int tx_one(struct port *op, struct dir_stats *st, struct frame *f)
+/* One send at about NOW.  0 sent, 1 try later, -1 failed (counted; the
+ * port may be down). */
+static int tx_one(struct port *op, struct dir_stats *st, struct frame *f, int flags, mono_ns now)
 {
-	if (vde_send(op->conn, f->data, f->len, 0) >= 0) {
-		stats_late(st, mono_now() - f->t);
+	if (vde_send(op->conn, f->data, f->len, flags) >= 0) {
+		stats_late(st, now - f->t);
 		st->out_frames++;
 		st->out_bytes += f->len;
 		if (op->dump)
@@ -554,13 +559,16 @@ static int tx_batch(struct worker *wk, struct port *op, struct dir_stats *st)
 static void txq_flush(struct worker *wk, struct port *op)
 {
 	struct dir_stats *st = &op->w->st[1 - op->idx];
+	/* one clock read per flush: a send to a ring takes nanoseconds */
+	mono_ns now = op->batch_tx ? 0 : mono_now();
 	while (op->txq_head && op->up) {
 		if (op->batch_tx) {
 			if (tx_batch(wk, op, st) == 0)
 				break;
 			continue;
 		}
-		if (tx_one(op, st, op->txq_head) == 1)
+		int more = op->cork && op->txq_head->next ? MSG_MORE : 0;
+		if (tx_one(op, st, op->txq_head, more, now) == 1)
 			break;
 		if (!op->up)
 			return;     /* gone: port_down dropped the rest */
@@ -572,7 +580,8 @@ static void txq_flush(struct worker *wk, struct port *op)
 }
 
 /* Send every backlog built during this round (one sendmmsg per port and
- * up to TX_BATCH frames rather than one send per frame). */
+ * up to TX_BATCH frames rather than one send per frame; on a corked port,
+ * one wake-up of its peer). */
 static void flush_dirty(struct worker *wk)
 {
 	for (size_t i = 0; i < wk->dirty.n; i++) {
@@ -607,7 +616,7 @@ static int tx(void *ctx, struct frame *f)
 		st->drops[DROP_DOWN]++;
 		return 0;
 	}
-	if (!op->txq_head && !op->batch_tx && tx_one(op, st, f) != 1)
+	if (!op->txq_head && !op->batch_tx && !op->cork && tx_one(op, st, f, 0, mono_now()) != 1)
 		return 0;
 	if (op->txq_n >= TXQ_MAX) {
 		st->drops[DROP_TXERR]++;
@@ -624,7 +633,7 @@ static int tx(void *ctx, struct frame *f)
 		st->qdepth_max = st->qdepth;
 	if (op->want_out) {
 		/* waiting for room already */
-	} else if (op->batch_tx) {
+	} else if (op->batch_tx || op->cork) {
 		if (!op->dirty) {
 			op->dirty = 1;
 			VEC_PUSH(w->wk->dirty, op);
