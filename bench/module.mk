@@ -10,7 +10,7 @@ $(eval $(call unittest,test_rxstats,tests/unit/test_rxstats.c,tbbench tb))
 # wirefilter, vde_switch, vde_plug2tap and iperf3.
 .PHONY: bench-emu
 BENCH_TARGETS += bench-emu
-bench-emu: deps $(BUILD)/bin/tbgen $(BUILD)/bin/tbsockdeep $(BUILD)/lib/testbed-switchbuf.so $(if $(wildcard emulator/module.mk),$(BUILD)/bin/testbed-emu)
+bench-emu: deps $(BUILD)/bin/tbgen $(BUILD)/bin/tbsockdeep $(BUILD)/lib/testbed-switchbuf.so $(BUILD)/lib/libvdeplug_tbshm.so $(if $(wildcard emulator/module.mk),$(BUILD)/bin/testbed-emu)
 	TB_BUILD=$(BUILD) bench/emu.sh
 
 # make bench-up: the boot storm (bench/up.sh, docs/boot-storm.md; issue 5):
