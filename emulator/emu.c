@@ -68,6 +68,13 @@ struct port {
 	int ts_rx;                  /* the kernel stamps each frame's arrival */
 	int paused;                 /* not read: the other port's backlog is deep */
 	int dirty;                  /* in the worker's list of backlogs to send */
+	int blocked;                /* corked port whose peer's ring was full:
+				     * in the worker's list, sent again at
+				     * tx_retry_at (a FIFO never says when
+				     * there is room, as EPOLLOUT would) */
+	mono_ns tx_retry_at;
+	mono_ns tx_backoff;         /* ... TX_RETRY, doubling while nothing goes */
+	int blocked_before;         /* the last flush left frames behind */
 	uint32_t events;            /* what epoll watches on fd now */
 };
 
@@ -131,6 +138,7 @@ struct worker {
 	size_t hn, hcap;
 	VEC(struct port *) down;    /* ports waiting to reconnect */
 	VEC(struct port *) dirty;   /* ports with a backlog to send this round */
+	VEC(struct port *) blocked; /* corked ports waiting for room */
 	mono_ns armed;
 	mono_ns wake_est;           /* how late timer wake-ups come, high end (--spin auto) */
 	mono_ns wake_typ;           /* ... and typically (their median) */
@@ -392,6 +400,29 @@ static void want_out(struct worker *wk, struct port *p, int on)
 	port_events(wk, p);
 }
 
+/* A corked port's peer had no room: try again shortly.  Its ring drains
+ * in microseconds when the peer is alive and reading (1,024 frames). */
+#define TX_RETRY (20 * NS_PER_US)
+#define TX_RETRY_MAX (10 * NS_PER_MS)
+
+static void port_block(struct worker *wk, struct port *op, int on, mono_ns now)
+{
+	if (on)
+		op->tx_retry_at = now + op->tx_backoff;
+	if (on == op->blocked)
+		return;
+	op->blocked = on;
+	if (on) {
+		VEC_PUSH(wk->blocked, op);
+		return;
+	}
+	for (size_t i = 0; i < wk->blocked.n; i++)
+		if (wk->blocked.v[i] == op) {
+			wk->blocked.v[i] = wk->blocked.v[--wk->blocked.n];
+			break;
+		}
+}
+
 /* Pause or resume reading the port whose frames fill OP's backlog. */
 static void backpressure(struct worker *wk, struct port *op)
 {
@@ -416,6 +447,7 @@ static void port_down(struct worker *wk, struct port *p, const char *why)
 		 side_name[p->idx], p->url, why);
 	port_unwatch(wk, p);
 	txq_drop(wk, p);
+	port_block(wk, p, 0, 0);
 	p->up = 0;
 	backpressure(wk, p);         /* nothing waits for this port now */
 	vde_close(p->conn);
@@ -561,6 +593,7 @@ static void txq_flush(struct worker *wk, struct port *op)
 	struct dir_stats *st = &op->w->st[1 - op->idx];
 	/* one clock read per flush: a send to a ring takes nanoseconds */
 	mono_ns now = op->batch_tx ? 0 : mono_now();
+	int sent = 0;
 	while (op->txq_head && op->up) {
 		if (op->batch_tx) {
 			if (tx_batch(wk, op, st) == 0)
@@ -573,8 +606,18 @@ static void txq_flush(struct worker *wk, struct port *op)
 		if (!op->up)
 			return;     /* gone: port_down dropped the rest */
 		txq_pop(wk, op, st);
+		sent++;
 	}
-	if (op->up)
+	if (op->up && op->cork) {
+		/* a peer that takes nothing (gone without a word, or not yet
+		 * there) is asked less and less often */
+		if (op->txq_head)
+			op->tx_backoff = sent || !op->blocked_before ? TX_RETRY
+					 : op->tx_backoff * 2 < TX_RETRY_MAX ? op->tx_backoff * 2 : TX_RETRY_MAX;
+		op->blocked_before = op->txq_head != NULL;
+		port_block(wk, op, op->txq_head != NULL, now);
+	}
+	else if (op->up)
 		want_out(wk, op, op->txq_head != NULL);
 	backpressure(wk, op);
 }
@@ -587,10 +630,25 @@ static void flush_dirty(struct worker *wk)
 	for (size_t i = 0; i < wk->dirty.n; i++) {
 		struct port *op = wk->dirty.v[i];
 		op->dirty = 0;
-		if (op->up && !op->want_out)
+		if (op->up && !op->want_out && !op->blocked)
 			txq_flush(wk, op);
 	}
 	wk->dirty.n = 0;
+}
+
+/* Corked ports whose retry time has come: send again (a port still full
+ * goes back on the list with a later time, so the loop ends). */
+static void ports_unblock(struct worker *wk, mono_ns now)
+{
+	for (size_t i = 0; i < wk->blocked.n;) {
+		struct port *p = wk->blocked.v[i];
+		if (p->tx_retry_at > now) {
+			i++;
+			continue;
+		}
+		port_block(wk, p, 0, now);
+		txq_flush(wk, p);
+	}
 }
 
 static void forget_dirty(struct worker *wk, struct port *p)
@@ -631,7 +689,7 @@ static int tx(void *ctx, struct frame *f)
 	op->txq_n++;
 	if (++st->qdepth > st->qdepth_max)
 		st->qdepth_max = st->qdepth;
-	if (op->want_out) {
+	if (op->want_out || op->blocked) {
 		/* waiting for room already */
 	} else if (op->batch_tx || op->cork) {
 		if (!op->dirty) {
@@ -957,6 +1015,9 @@ static int arm_timer(struct worker *wk, mono_ns now)
 	for (size_t i = 0; i < wk->down.n; i++)
 		if (wk->down.v[i]->retry_at < next)
 			next = wk->down.v[i]->retry_at;
+	for (size_t i = 0; i < wk->blocked.n; i++)
+		if (wk->blocked.v[i]->tx_retry_at < next)
+			next = wk->blocked.v[i]->tx_retry_at;
 	sched_idle(wk, next == INT64_MAX);
 	if (next != INT64_MAX && spin > 0) {
 		if (next - now <= spin) {
@@ -1041,6 +1102,8 @@ static void *worker_main(void *arg)
 		flush_dirty(wk);
 		if (wk->down.n)
 			ports_retry(wk, now);
+		if (wk->blocked.n)
+			ports_unblock(wk, now);
 		poll_only = arm_timer(wk, now);
 	}
 	return NULL;
@@ -1135,6 +1198,7 @@ static void wire_detach(struct worker *wk, void *arg)
 		port_unwatch(wk, &w->port[i]);
 		forget_down(wk, &w->port[i]);
 		forget_dirty(wk, &w->port[i]);
+		port_block(wk, &w->port[i], 0, 0);
 		txq_drop(wk, &w->port[i]);
 	}
 	for (struct pipe_ *p = w->pipes; p; p = p->next)
@@ -1743,6 +1807,7 @@ void emu_destroy(struct emu *e)
 		pool_destroy(&wk->pool);
 		free(wk->heap);
 		VEC_FREE(wk->down);
+		VEC_FREE(wk->blocked);
 		VEC_FREE(wk->dirty);
 	}
 	free(e->wk);

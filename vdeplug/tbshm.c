@@ -11,8 +11,9 @@
  *
  * PATH is the shared region; PATH.bell0 and PATH.bell1 are the FIFOs of
  * the two sides.  The first to open PATH makes all three (side 0); the
- * second takes side 1; a side that closes may be taken again; the last
- * to close removes them.  PATH should be on tmpfs (/dev/shm): elsewhere
+ * second takes side 1; a side that closes, or whose process died, may be
+ * taken again; the last to close removes them.  A full ring with no
+ * reader says ENOTCONN (it closed or never came) or ECONNRESET (it died).  PATH should be on tmpfs (/dev/shm): elsewhere
  * the kernel writes the ring back to disk.  A frame longer than 2,040
  * bytes is refused (EMSGSIZE).  A full ring: EAGAIN on a non-blocking
  * data fd, else the sender waits for room.  vde_send(..., MSG_MORE) says
@@ -25,6 +26,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +38,7 @@
 #include <unistd.h>
 
 #define TBSHM_MAGIC 0x7462736du         /* "tbsm" */
-#define TBSHM_VERSION 1u
+#define TBSHM_VERSION 2u
 #define TBSHM_RING_OFF 4096u            /* rings start one page in */
 
 struct region {
@@ -44,6 +46,7 @@ struct region {
 	uint32_t version;
 	uint32_t ring_bytes;
 	_Atomic uint32_t taken;         /* bit s: side s is open */
+	_Atomic int32_t pid[2];         /* ... by this process (0: closed) */
 };
 
 struct tbshm_conn {
@@ -113,17 +116,32 @@ static int region_wait(struct region *reg)
 	return -ETIMEDOUT;
 }
 
-/* Take a free side: 0 or 1, or -EADDRINUSE. */
+static int pid_dead(int32_t pid)
+{
+	return pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Take a free side, or one whose process died without closing it: 0 or
+ * 1, or -EADDRINUSE. */
 static int side_take(struct region *reg)
 {
+	int32_t me = (int32_t)getpid();
 	uint32_t t = atomic_load(&reg->taken);
 	for (;;) {
 		int s = !(t & 1u) ? 0 : !(t & 2u) ? 1 : -1;
 		if (s < 0)
-			return -EADDRINUSE;
-		if (atomic_compare_exchange_weak(&reg->taken, &t, t | (1u << s)))
+			break;
+		if (atomic_compare_exchange_weak(&reg->taken, &t, t | (1u << s))) {
+			atomic_store(&reg->pid[s], me);
+			return s;
+		}
+	}
+	for (int s = 0; s < 2; s++) {
+		int32_t old = atomic_load(&reg->pid[s]);
+		if (pid_dead(old) && atomic_compare_exchange_strong(&reg->pid[s], &old, me))
 			return s;
 	}
+	return -EADDRINUSE;
 }
 
 static int fifo_open(const char *path, int side, int flags, int *fd)
@@ -192,6 +210,8 @@ static VDECONN *tbshm_open(char *url, char *descr, int version, struct vde_open_
 		c->reg->version = TBSHM_VERSION;
 		c->reg->ring_bytes = (uint32_t)shmring_bytes();
 		atomic_init(&c->reg->taken, 0);
+		atomic_init(&c->reg->pid[0], 0);
+		atomic_init(&c->reg->pid[1], 0);
 		shmring_init(ring_of(c->reg, 0));
 		shmring_init(ring_of(c->reg, 1));
 		atomic_store(&c->reg->magic, TBSHM_MAGIC);
@@ -210,8 +230,10 @@ static VDECONN *tbshm_open(char *url, char *descr, int version, struct vde_open_
 	shmring_end_init(&c->rx, ring_of(c->reg, 1 - c->side), c->bell_fd);
 	return (VDECONN *)c;
 fail:
-	if (c->side >= 0)
+	if (c->side >= 0) {
+		atomic_store(&c->reg->pid[c->side], 0);
 		atomic_fetch_and(&c->reg->taken, ~(1u << c->side));
+	}
 	if (c->rx_fd >= 0)
 		close(c->rx_fd);
 	if (c->bell_fd >= 0)
@@ -258,16 +280,32 @@ static ssize_t tbshm_recv(VDECONN *conn, void *buf, size_t len, int flags)
 static ssize_t tbshm_send(VDECONN *conn, const void *buf, size_t len, int flags)
 {
 	struct tbshm_conn *c = (struct tbshm_conn *)conn;
+	unsigned tries = 0;
 	for (;;) {
 		int rc = shmring_send(&c->tx, buf, len, !!(flags & MSG_MORE));
 		if (rc == 0)
 			return (ssize_t)len;
+		/* full, and no reader: it closed (or never came), or died
+		 * without closing.  Said as a socket whose peer is gone says
+		 * it, so the caller can give up or reconnect */
+		int32_t peer = atomic_load(&c->reg->pid[1 - c->side]);
+		if (rc == -EAGAIN && (peer == 0 || pid_dead(peer))) {
+			errno = peer ? ECONNRESET : ENOTCONN;
+			return -1;
+		}
 		if (rc != -EAGAIN || nonblocking(c)) {
 			errno = -rc;
 			return -1;
 		}
-		/* full: the reader frees room without telling us */
-		sched_yield();
+		/* full: the reader frees room without telling us.  Yield a
+		 * few times, then sleep, so that a sender held back does not
+		 * take a CPU from the reader it waits for */
+		if (++tries < 16) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 20000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -282,6 +320,7 @@ static int tbshm_ctlfd(VDECONN *conn)
 static int tbshm_close(VDECONN *conn)
 {
 	struct tbshm_conn *c = (struct tbshm_conn *)conn;
+	atomic_store(&c->reg->pid[c->side], 0);
 	uint32_t left = atomic_fetch_and(&c->reg->taken, ~(1u << c->side)) & ~(1u << c->side);
 	close(c->rx_fd);
 	close(c->bell_fd);

@@ -2,8 +2,10 @@
 # emu_tbshm — the tbshm:// vdeplug plugin (vdeplug/) in the programs that
 # load it: tbgen -> testbed-emu -> tbgen and tbgen -> wirefilter -> tbgen
 # over shared-memory rings.  A blast loses nothing (a full ring holds the
-# sender back), a delay is kept while the reader sleeps in poll(), a third
-# opener of one path is refused, and the last to close removes the files.
+# sender back), a delay is kept while the reader sleeps in poll(), a
+# stopped reader makes the link wait without spinning and loses nothing, a
+# killed one is noticed and replaced, a third opener of one path is
+# refused, and the last to close removes the files.
 . "$TB_ROOT/tests/lib.sh"
 need_root
 need_emu_tbgen tbshm_plugin_loads
@@ -71,7 +73,50 @@ assert 4900 <= r["delay_min_us"] and abs(r["delay_p50_us"] - 5000) < 500, r
 PY
 then ok tbshm_emu_delay_kept; else fail tbshm_emu_delay_kept "$(cat "$D/d5.json" "$D/d5.err")"; fi
 
-# 3. a third opener of a path two already hold is refused, by name
+# 3. a reader that stops (SIGSTOP): the ring fills, testbed-emu keeps the
+# rest in its backlog and asks again later, backing off, instead of
+# spinning; once the reader goes on, every frame arrives
+"$EMU" ctl "$D/ctl" wire set w0 delay=0ms >/dev/null
+sink slow "tbshm://$D/b" --idle 2s --timeout 60s
+slow=$sink_pid
+kill -STOP "$slow"
+on_exit kill -9 "$slow"
+# 2,000 frames fit in the rings and the link's backlog, so the sender ends
+"$GEN" send "tbshm://$D/a" --count 2000 --size 64 >"$D/slow.send" 2>&1 &
+gp=$!
+on_exit kill "$gp"
+sleep 0.5
+c0=$(awk '{ print $14 + $15 }' "/proc/$ep/stat")
+sleep 2
+c1=$(awk '{ print $14 + $15 }' "/proc/$ep/stat")
+kill -CONT "$slow"
+wait "$slow" "$gp"
+# CPU ticks (1/100 s) in 2 s: a busy loop would take ~200
+[ $((c1 - c0)) -lt 40 ] && ok tbshm_emu_waits_without_spinning ||
+	fail tbshm_emu_waits_without_spinning "testbed-emu used $((c1 - c0)) ticks in 2 s while its reader was stopped"
+[ "$(jget "$D/slow.json" unique)" = 2000 ] && [ "$(jget "$D/slow.json" lost)" = 0 ] && ok tbshm_emu_slow_reader_loses_nothing ||
+	fail tbshm_emu_slow_reader_loses_nothing "$(cat "$D/slow.json" "$D/slow.err")"
+
+# 4. a reader killed without closing: once its ring is full the link
+# says so (ECONNRESET), takes the port down and reconnects; a new reader
+# takes the dead one's side and gets frames again
+sink dead "tbshm://$D/b" --idle 30s --timeout 60s
+kill -9 "$sink_pid"
+wait "$sink_pid" 2>/dev/null
+timeout 20 "$GEN" send "tbshm://$D/a" --count 3000 --size 64 >"$D/dead.send" 2>&1
+if wait_for 10 grep -q "port b .* is down: Connection reset by peer" "$D/emu.log"; then
+	ok tbshm_emu_dead_reader_seen
+else
+	fail tbshm_emu_dead_reader_seen "$(tail -5 "$D/emu.log")"
+fi
+sink again "tbshm://$D/b" --idle 3s --timeout 60s
+wait_for 10 grep -q "port b .* is up again" "$D/emu.log"
+timeout 20 "$GEN" send "tbshm://$D/a" --count 2000 --rate 1000 --size 64 >"$D/again.send" 2>&1
+wait "$sink_pid"
+[ "$(jget "$D/again.json" unique)" -gt 0 ] && ok tbshm_emu_new_reader_takes_over ||
+	fail tbshm_emu_new_reader_takes_over "$(cat "$D/again.json" "$D/again.err"; tail -5 "$D/emu.log")"
+
+# 5. a third opener of a path two already hold is refused, by name
 sink third "tbshm://$D/x" --idle 5s --timeout 30s
 x1=$sink_pid
 sink third2 "tbshm://$D/x" --idle 5s --timeout 30s
@@ -86,7 +131,7 @@ fi
 kill "$x1" "$x2" 2>/dev/null
 wait "$x1" "$x2" 2>/dev/null
 
-# 4. wirefilter, a vdeplug4 program we did not write, over the same rings
+# 6. wirefilter, a vdeplug4 program we did not write, over the same rings
 echo "tbshm://$D/wa" >"$D/wa.url"
 echo "tbshm://$D/wb" >"$D/wb.url"
 wirefilter -v "$D/wa.url:$D/wb.url" --daemon --pidfile "$D/wf.pid" >"$D/wf.out" 2>&1
@@ -98,7 +143,7 @@ wait "$sink_pid"
 [ "$(jget "$D/wf.json" unique)" = 20000 ] && ok tbshm_wirefilter_carries ||
 	fail tbshm_wirefilter_carries "$(cat "$D/wf.json" "$D/wf.err" "$D/wf.out")"
 
-# 5. the last to close removes the region and its FIFOs
+# 7. the last to close removes the region and its FIFOs
 kill "$ep" "${wf:-}" 2>/dev/null
 wait "$ep" 2>/dev/null
 wait_for 5 sh -c "! ls '$D' | grep -q -E '^(a|b|x|wa|wb)(\\.bell[01])?\$'"
