@@ -13,7 +13,7 @@
  * the two sides.  The first to open PATH makes all three (side 0); the
  * second takes side 1; a side that closes, or whose process died, may be
  * taken again; the last to close removes them.  A full ring with no
- * reader says ENOTCONN (it closed or never came) or ECONNRESET (it died).  PATH should be on tmpfs (/dev/shm): elsewhere
+ * reader (it closed, died or never came) says ENOTCONN.  PATH should be on tmpfs (/dev/shm): elsewhere
  * the kernel writes the ring back to disk.  A frame longer than 2,040
  * bytes is refused (EMSGSIZE).  A full ring: EAGAIN on a non-blocking
  * data fd, else the sender waits for room.  vde_send(..., MSG_MORE) says
@@ -26,7 +26,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,15 +37,13 @@
 #include <unistd.h>
 
 #define TBSHM_MAGIC 0x7462736du         /* "tbsm" */
-#define TBSHM_VERSION 2u
+#define TBSHM_VERSION 3u
 #define TBSHM_RING_OFF 4096u            /* rings start one page in */
 
 struct region {
 	_Atomic uint32_t magic;         /* set last by the maker */
 	uint32_t version;
 	uint32_t ring_bytes;
-	_Atomic uint32_t taken;         /* bit s: side s is open */
-	_Atomic int32_t pid[2];         /* ... by this process (0: closed) */
 };
 
 struct tbshm_conn {
@@ -58,6 +55,7 @@ struct tbshm_conn {
 	int bell_fd;                    /* our FIFO again, non-blocking: the
 					 * ring drains and rings it */
 	int tx_fd;                      /* the peer's FIFO, to ring it */
+	int reg_fd;                     /* PATH, holding the lock of our side */
 	struct region *reg;
 	size_t map_bytes;
 	struct shmring_end rx, tx;
@@ -116,32 +114,31 @@ static int region_wait(struct region *reg)
 	return -ETIMEDOUT;
 }
 
-static int pid_dead(int32_t pid)
+/* Who holds a side: an open file description locks byte SIDE of PATH
+ * (an OFD lock).  The lock goes with the last descriptor of it, so a side
+ * is free again once its holder closed or died, and a daemon that forks
+ * after opening (wirefilter --daemon) keeps it in the child. */
+static int side_lock(int fd, int side, int cmd, struct flock *fl)
 {
-	return pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+	*fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = side, .l_len = 1 };
+	return fcntl(fd, cmd, fl);
 }
 
-/* Take a free side, or one whose process died without closing it: 0 or
- * 1, or -EADDRINUSE. */
-static int side_take(struct region *reg)
+/* Take a free side: 0 or 1, or -EADDRINUSE. */
+static int side_take(int fd)
 {
-	int32_t me = (int32_t)getpid();
-	uint32_t t = atomic_load(&reg->taken);
-	for (;;) {
-		int s = !(t & 1u) ? 0 : !(t & 2u) ? 1 : -1;
-		if (s < 0)
-			break;
-		if (atomic_compare_exchange_weak(&reg->taken, &t, t | (1u << s))) {
-			atomic_store(&reg->pid[s], me);
+	struct flock fl;
+	for (int s = 0; s < 2; s++)
+		if (side_lock(fd, s, F_OFD_SETLK, &fl) == 0)
 			return s;
-		}
-	}
-	for (int s = 0; s < 2; s++) {
-		int32_t old = atomic_load(&reg->pid[s]);
-		if (pid_dead(old) && atomic_compare_exchange_strong(&reg->pid[s], &old, me))
-			return s;
-	}
-	return -EADDRINUSE;
+	return errno == EAGAIN || errno == EACCES ? -EADDRINUSE : -errno;
+}
+
+/* Does anyone hold SIDE (other than this descriptor)? */
+static int side_held(int fd, int side)
+{
+	struct flock fl;
+	return side_lock(fd, side, F_OFD_GETLK, &fl) < 0 || fl.l_type != F_UNLCK;
 }
 
 static int fifo_open(const char *path, int side, int flags, int *fd)
@@ -166,7 +163,7 @@ static VDECONN *tbshm_open(char *url, char *descr, int version, struct vde_open_
 	if (!c)
 		return NULL;
 	memcpy(c->path, url, plen + 1);
-	c->rx_fd = c->bell_fd = c->tx_fd = -1;
+	c->rx_fd = c->bell_fd = c->tx_fd = c->reg_fd = -1;
 	c->side = -1;
 	if (plen + sizeof(".bell0") > PATH_MAX) {
 		rc = -ENAMETOOLONG;
@@ -204,23 +201,20 @@ static VDECONN *tbshm_open(char *url, char *descr, int version, struct vde_open_
 		goto fail;
 	}
 	c->reg = m;
-	close(fd);
-	fd = -1;
 	if (made) {
 		c->reg->version = TBSHM_VERSION;
 		c->reg->ring_bytes = (uint32_t)shmring_bytes();
-		atomic_init(&c->reg->taken, 0);
-		atomic_init(&c->reg->pid[0], 0);
-		atomic_init(&c->reg->pid[1], 0);
 		shmring_init(ring_of(c->reg, 0));
 		shmring_init(ring_of(c->reg, 1));
 		atomic_store(&c->reg->magic, TBSHM_MAGIC);
 	} else if ((rc = region_wait(c->reg)) != 0) {
 		goto fail;
 	}
-	if ((rc = side_take(c->reg)) < 0)
+	if ((rc = side_take(fd)) < 0)
 		goto fail;
 	c->side = rc;
+	c->reg_fd = fd;
+	fd = -1;
 	/* side s writes ring s and reads ring 1-s; bell k wakes ring k's reader */
 	if ((rc = fifo_open(url, 1 - c->side, 0, &c->rx_fd)) != 0 ||
 	    (rc = fifo_open(url, 1 - c->side, O_NONBLOCK, &c->bell_fd)) != 0 ||
@@ -230,10 +224,8 @@ static VDECONN *tbshm_open(char *url, char *descr, int version, struct vde_open_
 	shmring_end_init(&c->rx, ring_of(c->reg, 1 - c->side), c->bell_fd);
 	return (VDECONN *)c;
 fail:
-	if (c->side >= 0) {
-		atomic_store(&c->reg->pid[c->side], 0);
-		atomic_fetch_and(&c->reg->taken, ~(1u << c->side));
-	}
+	if (c->reg_fd >= 0)
+		close(c->reg_fd);
 	if (c->rx_fd >= 0)
 		close(c->rx_fd);
 	if (c->bell_fd >= 0)
@@ -285,12 +277,11 @@ static ssize_t tbshm_send(VDECONN *conn, const void *buf, size_t len, int flags)
 		int rc = shmring_send(&c->tx, buf, len, !!(flags & MSG_MORE));
 		if (rc == 0)
 			return (ssize_t)len;
-		/* full, and no reader: it closed (or never came), or died
-		 * without closing.  Said as a socket whose peer is gone says
-		 * it, so the caller can give up or reconnect */
-		int32_t peer = atomic_load(&c->reg->pid[1 - c->side]);
-		if (rc == -EAGAIN && (peer == 0 || pid_dead(peer))) {
-			errno = peer ? ECONNRESET : ENOTCONN;
+		/* full, and no reader: it closed, died or never came.  Said
+		 * as a socket with no peer says it, so that the caller can
+		 * give up or reconnect */
+		if (rc == -EAGAIN && !side_held(c->reg_fd, 1 - c->side)) {
+			errno = ENOTCONN;
 			return -1;
 		}
 		if (rc != -EAGAIN || nonblocking(c)) {
@@ -320,8 +311,12 @@ static int tbshm_ctlfd(VDECONN *conn)
 static int tbshm_close(VDECONN *conn)
 {
 	struct tbshm_conn *c = (struct tbshm_conn *)conn;
-	atomic_store(&c->reg->pid[c->side], 0);
-	uint32_t left = atomic_fetch_and(&c->reg->taken, ~(1u << c->side)) & ~(1u << c->side);
+	/* our side first: of two closing at once, the later sees the other
+	 * gone, and removes the files */
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = c->side, .l_len = 1 };
+	fcntl(c->reg_fd, F_OFD_SETLK, &fl);
+	int left = side_held(c->reg_fd, 1 - c->side);
+	close(c->reg_fd);
 	close(c->rx_fd);
 	close(c->bell_fd);
 	close(c->tx_fd);
