@@ -616,9 +616,9 @@ static void txq_flush(struct worker *wk, struct port *op)
 					 : op->tx_backoff * 2 < TX_RETRY_MAX ? op->tx_backoff * 2 : TX_RETRY_MAX;
 		op->blocked_before = op->txq_head != NULL;
 		port_block(wk, op, op->txq_head != NULL, now);
-	}
-	else if (op->up)
+	} else if (op->up) {
 		want_out(wk, op, op->txq_head != NULL);
+	}
 	backpressure(wk, op);
 }
 

@@ -12,12 +12,14 @@
  * PATH is the shared region; PATH.bell0 and PATH.bell1 are the FIFOs of
  * the two sides.  The first to open PATH makes all three (side 0); the
  * second takes side 1; a side that closes, or whose process died, may be
- * taken again; the last to close removes them.  A full ring with no
- * reader (it closed, died or never came) says ENOTCONN.  PATH should be on tmpfs (/dev/shm): elsewhere
- * the kernel writes the ring back to disk.  A frame longer than 2,040
- * bytes is refused (EMSGSIZE).  A full ring: EAGAIN on a non-blocking
- * data fd, else the sender waits for room.  vde_send(..., MSG_MORE) says
- * more frames follow at once: the peer is woken by the last of them. */
+ * taken again; the last to close removes them (after a crash they stay,
+ * and are used again as they are).  A full ring with no reader (it
+ * closed, died or never came) says ENOTCONN.  PATH should be on tmpfs
+ * (/dev/shm): elsewhere the kernel writes the ring back to disk.  A
+ * frame longer than 2,040 bytes is refused (EMSGSIZE).  A full ring:
+ * EAGAIN on a non-blocking data fd, else the sender waits for room.
+ * vde_send(..., MSG_MORE) says more frames follow at once: the peer is
+ * woken by the last of them. */
 #include "shmring.h"
 
 #include <errno.h>
