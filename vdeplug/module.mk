@@ -8,3 +8,7 @@ programs: $(BUILD)/lib/libvdeplug_tbshm.so
 $(BUILD)/lib/libvdeplug_tbshm.so: vdeplug/tbshm.c vdeplug/shmring.c vdeplug/shmring.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) -O2 -fPIC -shared -o $@ vdeplug/tbshm.c vdeplug/shmring.c
+# the plugin's own code linked into a test (not dlopen()ed, so that the
+# sanitizers of asan builds see it)
+$(eval $(call archive,tbshm,vdeplug/tbshm.c))
+$(eval $(call unittest,test_tbshm,tests/unit/test_tbshm.c,tbshm shmring,-lpthread))
