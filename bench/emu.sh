@@ -257,8 +257,9 @@ start_link() {
 		ports_ready "$a" "$b" || return 1
 	fi
 }
-# ports_ready URL...: the link has opened its ptp and tbshm ports (their
-# socket or the FIFO the second opener makes; tbgen opens the other side)
+# ports_ready URL...: the link has opened its ptp and tbshm ports (the
+# socket; the second of the FIFOs the first opener of a tbshm path makes);
+# tbgen opens the other side
 ports_ready() {
 	local u
 	for u in "$@"; do
