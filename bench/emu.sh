@@ -849,13 +849,14 @@ uml_stop() {
 	done
 }
 
-# scene_u KIND: one pair of guests; U_RUNS pairs of TCP runs, undelayed
-# then delay=10ms, the link restarted between runs.  Interleaved, so that
-# the ratio compares runs minutes apart at most: this shared 2-vCPU
+# scene_u KIND...: one pair of guests for all links; U_RUNS rounds, each a
+# TCP run undelayed and one at delay=10ms through each link in turn, the
+# link restarted between runs.  Interleaved, so that both the ratio and
+# the links compare runs minutes apart at most: this shared 2-vCPU
 # machine's speed drifts (the same undelayed run gave 244 and 309 Mbit/s
 # ten minutes apart).  Run files: u0.KIND.*.R and u10.KIND.*.R in $WORK.
 scene_u() {
-	local k=$1 tag=u.$1 out=$UML_ROOT/out r n=0 d attr
+	local kinds=("$@") k tag=u.all out=$UML_ROOT/out r n=0 d attr
 	local both=("bench_tag=$tag" "bench_bufs=$U_BUFS" "bench_rmem=$U_RMEM" "bench_wmem=$U_WMEM"
 		"bench_tcpmem=${U_TCPMEM// /,}" "bench_backlog=$U_BACKLOG")
 	rm -f "$out/$tag".*
@@ -863,7 +864,7 @@ scene_u() {
 	uml_boot "tbu${id}s" su2 02:89:00:00:00:02 bench_role=server bench_ip=10.89.0.2 "${both[@]}"
 	local spid=$UML_PID
 	uml_boot "tbu${id}c" su1 02:89:00:00:00:01 bench_role=client bench_ip=10.89.0.1 \
-		bench_peer=10.89.0.2 "bench_secs=$(sc 8)" "bench_omit=3" "bench_runs=$((2 * U_RUNS))" "${both[@]}"
+		bench_peer=10.89.0.2 "bench_secs=$(sc 8)" "bench_omit=3" "bench_runs=$((2 * U_RUNS * ${#kinds[@]}))" "${both[@]}"
 	local cpid=$UML_PID
 	# the deep send buffers testbed up gives a UML guest's frame path at
 	# READY (its vde_plug child is there once the NIC is open);
@@ -874,32 +875,34 @@ scene_u() {
 		"$BUILD/bin/tbsockdeep" "$spid" "$cpid" >>"$WORK/sockdeep.log" 2>&1
 	fi
 	for r in $(seq "$U_RUNS"); do
-		for d in 0 10; do
-			n=$((n + 1))
-			stop_link
-			attr=()
-			[ "$d" = 10 ] && attr=(delay=10ms)
-			start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}" ||
-				{ log "$k: scene U: the link did not start"; break 2; }
-			local c0; c0=$(cpu_s "$LINK_PID")
-			: >"$out/$tag.go.$n"
-			wait_for 120 test -s "$out/$tag.json.$n" || { log "$k: scene U run $n did not finish"; break 2; }
-			echo "$c0 $(cpu_s "$LINK_PID")" | awk '{ printf "%.2f", $2 - $1 }' >"$WORK/u$d.$k.cpu.$r"
-			cp "$out/$tag.json.$n" "$WORK/u$d.$k.iperf.$r"
-			cp "$out/$tag.ping.$n" "$WORK/u$d.$k.ping.$r" 2>/dev/null
+		for k in "${kinds[@]}"; do
+			for d in 0 10; do
+				n=$((n + 1))
+				stop_link
+				attr=()
+				[ "$d" = 10 ] && attr=(delay=10ms)
+				start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}" ||
+					{ log "$k: scene U: the link did not start"; break 3; }
+				local c0; c0=$(cpu_s "$LINK_PID")
+				: >"$out/$tag.go.$n"
+				wait_for 120 test -s "$out/$tag.json.$n" || { log "$k: scene U run $n did not finish"; break 3; }
+				echo "$c0 $(cpu_s "$LINK_PID")" | awk '{ printf "%.2f", $2 - $1 }' >"$WORK/u$d.$k.cpu.$r"
+				cp "$out/$tag.json.$n" "$WORK/u$d.$k.iperf.$r"
+				cp "$out/$tag.ping.$n" "$WORK/u$d.$k.ping.$r" 2>/dev/null
+			done
 		done
 	done
-	wait_for 30 test -s "$out/$tag.done" || log "$k: scene U did not finish"
-	wait_for 10 test -s "$out/$tag.server.net" || log "$k: scene U: no counters from the server"
+	wait_for 30 test -s "$out/$tag.done" || log "scene U did not finish"
+	wait_for 10 test -s "$out/$tag.server.net" || log "scene U: no counters from the server"
 	uml_stop "$cpid" "tbu${id}c"
 	uml_stop "$spid" "tbu${id}s"
 	# big buffers in 48 MB guests: say so if a guest ran out of memory
 	grep -l -i -e "out of memory" -e "oom-kill" "$WORK/uml.tbu${id}c.log" "$WORK/uml.tbu${id}s.log" 2>/dev/null |
-		while read -r f; do log "$k: scene U: $(basename "$f") ran out of memory"; done
+		while read -r f; do log "scene U: $(basename "$f") ran out of memory"; done
 	stop_link
 	cp "$out/$tag.client.net" "$WORK/$tag.client.net" 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] && cp "$out/$tag".* "$BENCH_KEEP/" 2>/dev/null
-	[ -f "$out/$tag.client.tcpbuf" ] && log "scene U $k: client tcp_rmem/tcp_wmem/tcp_mem before, after: $(tr '\n' ' ' <"$out/$tag.client.tcpbuf")"
+	[ -f "$out/$tag.client.tcpbuf" ] && log "scene U: client tcp_rmem/tcp_wmem/tcp_mem before, after: $(tr '\n' ' ' <"$out/$tag.client.tcpbuf")"
 	return 0
 }
 
@@ -910,8 +913,8 @@ ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
 if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 	log "scene U: UML guests"
 	if uml_root && start_switch su1 && start_switch su2; then
+		scene_u $KINDS
 		for k in $KINDS; do
-			scene_u "$k"
 			# key prefix, run files, label: undelayed, then delay=10ms
 			for c in "U u0 undelayed" "U_d10 u10 delay=10ms"; do
 				set -- $c
