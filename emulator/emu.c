@@ -983,14 +983,19 @@ static mono_ns spin_budget(struct worker *wk, mono_ns now)
 	return 0;
 }
 
-/* An ordinary (not real-time) worker with no deadline ahead runs
- * SCHED_BATCH: a thread woken by a frame then does not preempt the switch
- * or plug that sent it, but runs when that one sleeps or its slice ends,
- * and finds more frames waiting.  Woken eagerly, on a machine whose CPUs
- * the switches, plugs and guests share, it preempted them for every few
- * frames (scene N's TCP: 38,000 wake-ups against wirefilter's 6,000, and
- * 25% less goodput).  With a deadline ahead it runs SCHED_OTHER, so that
- * its timer wake-up preempts as before. */
+/* An ordinary (not real-time) worker runs SCHED_BATCH: a thread woken by
+ * a frame then does not preempt the switch or plug that sent it, but runs
+ * when that one sleeps or its slice ends, and finds more frames waiting.
+ * Woken eagerly, on a machine whose CPUs the switches, plugs and guests
+ * share, it preempted them for every few frames (scene N's TCP: 38,000
+ * wake-ups against wirefilter's 6,000, and 25% less goodput).  It ran
+ * SCHED_OTHER while a frame waited for its time, so that its timer
+ * wake-up would preempt; on the AMD EPYC host (2026-11-25) that made every
+ * arriving frame preempt too (26,000-61,000 wake-ups per TCP run at
+ * delay=10ms against 8,400-10,000) and cost scene N's delayed TCP a
+ * quarter of its goodput, while staying SCHED_BATCH kept the 10,000
+ * frames/s probe's p99 at 74-90 us (docs/benchmarks.md).  --realtime is
+ * for timing that must not wait for anyone. */
 static void sched_idle(struct worker *wk, int idle)
 {
 	if (wk->emu->o.rt_prio > 0 || wk->sched_refused || idle == wk->sched_batch)
@@ -1018,7 +1023,6 @@ static int arm_timer(struct worker *wk, mono_ns now)
 	for (size_t i = 0; i < wk->blocked.n; i++)
 		if (wk->blocked.v[i]->tx_retry_at < next)
 			next = wk->blocked.v[i]->tx_retry_at;
-	sched_idle(wk, next == INT64_MAX);
 	if (next != INT64_MAX && spin > 0) {
 		if (next - now <= spin) {
 			wk->spin_since = now;
@@ -1055,6 +1059,7 @@ static void *worker_main(void *arg)
 			log_warn("worker %d: SCHED_FIFO %d refused: %s; running without", wk->id,
 				 wk->emu->o.rt_prio, strerror(rc));
 	}
+	sched_idle(wk, 1);
 	while (!wk->stop) {
 		int n = epoll_wait(wk->epfd, ev, 64, poll_only ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
