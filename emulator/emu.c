@@ -151,8 +151,6 @@ struct worker {
 	int spin_yield;             /* others wait for the CPU: do not poll */
 	int may_poll;               /* a fixed --spin, or auto in a real-time loop */
 	mono_ns early;              /* not polling: frames due this soon leave at wake-up */
-	int sched_batch;            /* running SCHED_BATCH now (see sched_idle) */
-	int sched_refused;          /* the kernel refused the change: stop asking */
 	pthread_mutex_t qmu;
 	struct req *qhead, *qtail;
 	int stop;
@@ -996,20 +994,14 @@ static mono_ns spin_budget(struct worker *wk, mono_ns now)
  * quarter of its goodput, while staying SCHED_BATCH kept the 10,000
  * frames/s probe's p99 at 74-90 us (docs/benchmarks.md).  --realtime is
  * for timing that must not wait for anyone. */
-static void sched_idle(struct worker *wk, int idle)
+static void sched_batch(struct worker *wk)
 {
-	if (wk->emu->o.rt_prio > 0 || wk->sched_refused || idle == wk->sched_batch)
+	if (wk->emu->o.rt_prio > 0)
 		return;
 	struct sched_param sp = { .sched_priority = 0 };
-	int rc = pthread_setschedparam(pthread_self(), idle ? SCHED_BATCH : SCHED_OTHER, &sp);
-	if (rc == 0) {
-		wk->sched_batch = idle;
-	} else {
-		/* not a syscall per loop for nothing: stay as we are */
-		wk->sched_refused = 1;
-		log_warn("worker %d: %s refused: %s; its policy stays as it is", wk->id,
-			 idle ? "SCHED_BATCH" : "SCHED_OTHER", strerror(rc));
-	}
+	int rc = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+	if (rc)
+		log_warn("worker %d: SCHED_BATCH refused: %s; its policy stays as it is", wk->id, strerror(rc));
 }
 
 static int arm_timer(struct worker *wk, mono_ns now)
@@ -1059,7 +1051,7 @@ static void *worker_main(void *arg)
 			log_warn("worker %d: SCHED_FIFO %d refused: %s; running without", wk->id,
 				 wk->emu->o.rt_prio, strerror(rc));
 	}
-	sched_idle(wk, 1);
+	sched_batch(wk);
 	while (!wk->stop) {
 		int n = epoll_wait(wk->epfd, ev, 64, poll_only ? 0 : -1);
 		if (n < 0 && errno != EINTR) {
