@@ -586,6 +586,12 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	put N_d10_err_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" err_p99_us)"
 	put N_d10_rerr_p99_us "$k" "$(jget "$WORK/dlat_$k.tb" read_err_p99_us)"
 	put N_d10_probe_lost "$k" "$(jget "$WORK/dlat_$k.tb" lost)"
+	# the link's own share: its send time against the frame's arrival
+	# stamp + 10 ms, without the plugs and switches around it
+	if [ "$k" = emu ] && link_stats emu "dlat_$k"; then
+		read -r ep99 eearly < <(stat_err_p99 "$WORK/dlat_$k.stats")
+		put N_d10_link_err_p99_us emu "$ep99"
+	fi
 }
 
 if want N; then
@@ -768,6 +774,19 @@ uml_root() {
 	for l in $(ldd /usr/bin/iperf3 | awk '/=>/ { print $3 } /ld-linux/ && !/=>/ { print $1 }'); do
 		cp -L "$l" "$r$l" || return 1
 	done
+	# tc and the UML kernel's own sch_netem module, for the reference runs
+	# whose delay netem makes in the guests (scene_u's kind "netem")
+	UML_NETEM=0
+	local ko
+	ko=/usr/lib/uml/modules/$(linux --version 2>/dev/null)/kernel/net/sched/sch_netem.ko
+	if [ -x /sbin/tc ] && [ -f "$ko" ]; then
+		mkdir -p "$r/sbin" "$r/usr/lib/x86_64-linux-gnu"
+		cp /sbin/tc "$r/sbin/" && cp "$ko" "$r/lib/" || return 1
+		for l in $(ldd /sbin/tc | awk '/=>/ { print $3 }'); do
+			cp -L "$l" "$r$l" || return 1
+		done
+		UML_NETEM=1
+	fi
 	cat >"$r/init.sh" <<'EOF'
 #!/bin/sh
 # bench scene U guest: configure eth0, serve or measure, power off
@@ -791,6 +810,32 @@ if [ "${bench_bufs:-}" = big ]; then
 fi
 # each run starts afresh, not from the ssthresh the last one left
 echo 1 >/proc/sys/net/ipv4/tcp_no_metrics_save
+# the reference runs with netem in the guests: /out/TAG.qdisc holds the
+# delay each guest's eth0 adds to what it sends ("none": no netem); each
+# guest says what it has set in /out/TAG.qdisc.ROLE (iproute2's tc: busybox's
+# shell would run its own applet for a bare "tc")
+if [ -f /lib/sch_netem.ko ] && insmod /lib/sch_netem.ko; then
+	{ last=none
+	  echo none >"/out/$bench_tag.qdisc.$bench_role"
+	  while :; do
+		q=none
+		[ -e "/out/$bench_tag.qdisc" ] && read -r q <"/out/$bench_tag.qdisc"
+		if [ "$q" != "$last" ]; then
+			if [ "$q" = none ]; then
+				/sbin/tc qdisc del dev eth0 root 2>/dev/null
+			else
+				# netem's default limit (1,000 frames) is less than 10 ms
+				# at the guests' rate
+				/sbin/tc qdisc replace dev eth0 root netem delay "$q" limit 100000 \
+					2>>"/out/$bench_tag.qdisc.$bench_role.err"
+			fi
+			/sbin/tc qdisc show dev eth0 >"/out/$bench_tag.qdisc.$bench_role.show" 2>&1
+			last=$q
+			echo "$q" >"/out/$bench_tag.qdisc.$bench_role"
+		fi
+		sleep 0.2
+	  done; } &
+fi
 if [ "$bench_role" = server ]; then
 	# one server for all the tests (a one-off server restarted between them
 	# once never came back); then the receiving guest's counters (where
@@ -881,8 +926,17 @@ scene_u() {
 				stop_link
 				attr=()
 				[ "$d" = 10 ] && attr=(delay=10ms)
-				start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}" ||
-					{ log "$k: scene U: the link did not start"; break 3; }
+				if [ "$k" = netem ]; then
+					# the delay made by Linux's netem in both guests,
+					# the switches joined by testbed-emu without
+					# attributes: the same path as emu's undelayed runs
+					guest_qdisc "$out/$tag" "$([ "$d" = 10 ] && echo 10ms || echo none)" ||
+						{ log "scene U: the guests did not set netem"; break 3; }
+					start_link emu "vde://$WORK/su1" "vde://$WORK/su2"
+				else
+					[ "$UML_NETEM" = 1 ] && { guest_qdisc "$out/$tag" none || break 3; }
+					start_link "$k" "vde://$WORK/su1" "vde://$WORK/su2" "${attr[@]}"
+				fi || { log "$k: scene U: the link did not start"; break 3; }
 				local c0; c0=$(cpu_s "$LINK_PID")
 				: >"$out/$tag.go.$n"
 				wait_for 120 test -s "$out/$tag.json.$n" || { log "$k: scene U run $n did not finish"; break 3; }
@@ -906,6 +960,12 @@ scene_u() {
 	return 0
 }
 
+# guest_qdisc PREFIX DELAY|none: both guests' egress netem, once both say so
+guest_qdisc() {
+	echo "$2" >"$1.qdisc"
+	wait_for 20 grep -qx "$2" "$1.qdisc.server" && wait_for 20 grep -qx "$2" "$1.qdisc.client"
+}
+
 ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
 	sed -n 's/.*min\/avg\/max = \([0-9.]*\/[0-9.]*\/[0-9.]*\).*/\1/p' "$1" 2>/dev/null | head -1
 }
@@ -913,8 +973,11 @@ ping_p() {  # ping_p FILE: "min/avg/max" RTT in ms from busybox ping's summary
 if want U && [ "${BENCH_UML:-1}" = 1 ] && [ -x /usr/bin/linux ]; then
 	log "scene U: UML guests"
 	if uml_root && start_switch su1 && start_switch su2; then
-		scene_u $KINDS
-		for k in $KINDS; do
+		UKINDS=$KINDS
+		# netem's runs take testbed-emu as their carrier
+		[ "$UML_NETEM" = 1 ] && [[ " $KINDS " == *" emu "* ]] && UKINDS+=" netem"
+		scene_u $UKINDS
+		for k in $UKINDS; do
 			# key prefix, run files, label: undelayed, then delay=10ms
 			for c in "U u0 undelayed" "U_d10 u10 delay=10ms"; do
 				set -- $c
@@ -983,6 +1046,8 @@ row("N: delay=10ms, one-way delay p50 at 10k fps (us)", "N_d10_delay_p50_us", ""
 row("N: delay=10ms, p50 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p50_us", "")
 row("N: delay=10ms, p99 abs(actual - 10ms) at 10k fps (us)", "N_d10_err_p99_us", "< 100", lambda e: e < 100)
 row("N: delay=10ms, p99 of the same when the sink read the frame (us)", "N_d10_rerr_p99_us", "")
+row("N: delay=10ms, p99 abs(actual - intended) in the link's own histograms (us, bucket edge; the link without the path)", "N_d10_link_err_p99_us",
+    "< 100", lambda e: e < 100, nd=0, ratio=False)
 row("N: TCP goodput at delay=10ms (Mbit/s, median of the runs)", "N_d10_tcp_mbit", "")
 for k in ("emu", "wf"):
     a, b = g("N_d10_tcp_mbit", k), g("N_tcp_mbit", k)
@@ -1025,16 +1090,17 @@ row("D: Gilbert, frames the link dropped for other causes", "D_ge_other_drops", 
 row("D: rate=10mbit, Ethernet Mbit/s received", "D_r10_mbit", "within 2%: [9.8, 10.2]", lambda e: abs(e / 10 - 1) <= 0.02, nd=3, ratio=False)
 row("D: rate=100mbit, Ethernet Mbit/s received", "D_r100_mbit", "within 2%: [98, 102]", lambda e: abs(e / 100 - 1) <= 0.02, nd=3, ratio=False)
 row("U: ping RTT avg between UML guests, no delay (ms)", "U_rtt_avg_ms", "", nd=2)
-row("U: TCP goodput between UML guests, no delay (Mbit/s, median of the runs)", "U_tcp_mbit", "")
+row("U: TCP goodput between UML guests, no delay (Mbit/s, median of the runs)", "U_tcp_mbit", f"netem in the guests: {fmt(g('U_tcp_mbit', 'netem'))}")
 row("U: TCP retransmissions, no delay (all runs)", "U_tcp_retr", "", nd=0, ratio=False)
-row("U: ping RTT avg at delay=10ms (ms)", "U_d10_rtt_avg_ms", "20 + the no-delay RTT", nd=2)
+row("U: ping RTT avg at delay=10ms (ms)", "U_d10_rtt_avg_ms", f"20 + the no-delay RTT; netem in the guests: {fmt(g('U_d10_rtt_avg_ms', 'netem'), 2)}", nd=2)
 row("U: ping RTT max at delay=10ms (ms)", "U_d10_rtt_max_ms", "", nd=2)
-row("U: TCP goodput at delay=10ms (Mbit/s, median of the runs)", "U_d10_tcp_mbit", "")
-for k in ("emu", "wf"):
+row("U: TCP goodput at delay=10ms (Mbit/s, median of the runs)", "U_d10_tcp_mbit", f"netem in the guests: {fmt(g('U_d10_tcp_mbit', 'netem'))}")
+for k in ("emu", "wf", "netem"):
     a, b = g("U_d10_tcp_mbit", k), g("U_tcp_mbit", k)
     R["U_d10_tcp_pct." + k] = 100 * a / b if a is not None and b else None
-row("U: TCP at delay=10ms / undelayed (%)", "U_d10_tcp_pct", ">= 90", lambda e: e >= 90)
-row("U: TCP retransmissions at delay=10ms (all runs)", "U_d10_tcp_retr", "", nd=0, ratio=False)
+row("U: TCP at delay=10ms / undelayed (%)", "U_d10_tcp_pct",
+    f">= 90; netem in the guests: {fmt(g('U_d10_tcp_pct', 'netem'))}", lambda e: e >= 90)
+row("U: TCP retransmissions at delay=10ms (all runs)", "U_d10_tcp_retr", f"netem in the guests: {fmt(g('U_d10_tcp_retr', 'netem'), 0)}", nd=0, ratio=False)
 print("| figure | testbed-emu | wirefilter | emu/wf | aim | emu meets aim |")
 print("|---|---|---|---|---|---|")
 print("\n".join(rows))
@@ -1064,7 +1130,7 @@ PY
 	echo
 	echo "$TABLE"
 	[ -n "${N_NOTE:-}" ] && { echo; echo "Scene N, each TCP run in Mbit/s (undelayed and delay=10ms interleaved): $N_NOTE."; }
-	[ -n "${U_NOTE:-}" ] && { echo; echo "Scene U, each TCP run in Mbit/s and the CPU seconds the link used in it (emu: testbed-emu, wf: wirefilter): $U_NOTE."; }
+	[ -n "${U_NOTE:-}" ] && { echo; echo "Scene U, each TCP run in Mbit/s and the CPU seconds the link used in it (emu: testbed-emu, wf: wirefilter, netem: netem in both guests, testbed-emu without attributes between the switches): $U_NOTE."; }
 } >"$OUT"
 echo
 cat "$OUT"
