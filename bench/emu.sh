@@ -25,7 +25,8 @@
 # Everything it makes (namespaces tbbn*, switches, plugs, links, sinks, a
 # work directory) is removed on exit, also on failure or ^C.
 # Scene U (two UML guests on two switches joined by the link; ping and
-# iperf3 between them) runs too unless BENCH_UML=0; BENCH_ONLY="N D U"
+# iperf3 between them; the same with Linux's netem in the guests making
+# the delay, as a reference) runs too unless BENCH_UML=0; BENCH_ONLY="N D U"
 # (any of them) runs only those scenes.
 # Environment: TB_BUILD (build tree, default build), BENCH_SCALE (multiplies
 # every duration/count, default 1; 0.3 for a quick look), BENCH_DOCS=1
