@@ -591,7 +591,7 @@ scene_taps_delayed() {  # KIND: the link already has delay=10ms
 	# the link's own share: its send time against the frame's arrival
 	# stamp + 10 ms, without the plugs and switches around it
 	if [ "$k" = emu ] && link_stats emu "dlat_$k"; then
-		read -r ep99 eearly < <(stat_err_p99 "$WORK/dlat_$k.stats")
+		read -r ep99 _ < <(stat_err_p99 "$WORK/dlat_$k.stats")
 		put N_d10_link_err_p99_us emu "$ep99"
 	fi
 }

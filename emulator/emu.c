@@ -74,7 +74,6 @@ struct port {
 				     * there is room, as EPOLLOUT would) */
 	mono_ns tx_retry_at;
 	mono_ns tx_backoff;         /* ... TX_RETRY, doubling while nothing goes */
-	int blocked_before;         /* the last flush left frames behind */
 	uint32_t events;            /* what epoll watches on fd now */
 };
 
@@ -608,11 +607,11 @@ static void txq_flush(struct worker *wk, struct port *op)
 	}
 	if (op->up && op->cork) {
 		/* a peer that takes nothing (gone without a word, or not yet
-		 * there) is asked less and less often */
+		 * there) is asked less and less often; op->blocked is still
+		 * what the last flush left */
 		if (op->txq_head)
-			op->tx_backoff = sent || !op->blocked_before ? TX_RETRY
+			op->tx_backoff = sent || !op->blocked ? TX_RETRY
 					 : op->tx_backoff * 2 < TX_RETRY_MAX ? op->tx_backoff * 2 : TX_RETRY_MAX;
-		op->blocked_before = op->txq_head != NULL;
 		port_block(wk, op, op->txq_head != NULL, now);
 	} else if (op->up) {
 		want_out(wk, op, op->txq_head != NULL);
@@ -634,8 +633,9 @@ static void flush_dirty(struct worker *wk)
 	wk->dirty.n = 0;
 }
 
-/* Corked ports whose retry time has come: send again (a port still full
- * goes back on the list with a later time, so the loop ends). */
+/* Corked ports whose retry time has come: send again.  txq_flush takes a
+ * port that got its frames out off the list (the next one moves into its
+ * place) and gives one still full a later time, so the loop ends. */
 static void ports_unblock(struct worker *wk, mono_ns now)
 {
 	for (size_t i = 0; i < wk->blocked.n;) {
@@ -644,7 +644,6 @@ static void ports_unblock(struct worker *wk, mono_ns now)
 			i++;
 			continue;
 		}
-		port_block(wk, p, 0, now);
 		txq_flush(wk, p);
 	}
 }
